@@ -1,0 +1,138 @@
+"""N11 store DAGs, two per store of the store registry (``include/stores.yaml`` or ``N11_STORES_FILE``).
+
+- `n11_<slug>_orders` pulls the store's N11 orders of each data interval into the shop database
+  (hourly by default, Europe/Istanbul, catch-up on: an outage or a backfill re-extracts past intervals).
+- `n11_<slug>_products` pushes the shop's product changes to N11, limited by the store's update type.
+
+Both start with a **gate** (skips the run when the store, or that integration, is switched off; switch it
+with the Airflow Variable `n11_store_<slug>`, e.g. `{"active": false}`) and a **credential check** (fails at
+once, without retries, when N11 refuses the API key or secret of connection `n11_<slug>`).
+
+A registry entry that cannot be used becomes a `n11_registry_error_<n>` DAG whose description names the
+store and the field; the other stores are unaffected.
+
+This file reads only the registry at import: no Variables, connections, databases or HTTP.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import DAG, Param, get_parsing_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from include.registry import TIMEZONE, EntryError, StoreConfig, load_registry
+
+TZ = pendulum.timezone(TIMEZONE)
+DEFAULT_ARGS = {
+    "owner": "n11-airflow",
+    "retries": 3,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+}
+
+
+@task
+def gate(store: dict, integration: str) -> dict:
+    """Effective settings (registry + Variable override); skips the rest when the store is off."""
+    from include import store_tasks
+
+    return store_tasks.gate(store, integration)
+
+
+@task(retries=0)
+def check_credentials(store: dict, integration: str) -> int:
+    """N11's credential check; wrong credentials fail at once, without retries."""
+    from include import store_tasks
+
+    return store_tasks.check_credentials(store, integration)
+
+
+@task(retries=0)
+def report_registry_error(message: str) -> None:
+    """Fails with the registry error, so a run of a broken entry says what to fix."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    raise AirflowFailException(message)
+
+
+def _doc(store: StoreConfig, what: str) -> str:
+    rows = "\n".join(f"| {key} | {value} |" for key, value in store.as_dict().items())
+    return (f"### {store.name}\n\n{what}\n\nStore page: {store.store_url or '-'}\n\n"
+            f"Registry settings (the Variable `{store.variable_name}` may override active, order_sync, "
+            f"product_sync and update_type at run time):\n\n| setting | value |\n|---|---|\n{rows}\n")
+
+
+def _start(store: StoreConfig) -> pendulum.DateTime:
+    return pendulum.datetime(store.start_date.year, store.start_date.month, store.start_date.day, tz=TZ)
+
+
+def orders_dag(store: StoreConfig) -> DAG:
+    with DAG(
+        dag_id=store.orders_dag_id,
+        description=f"N11 orders of {store.name} into the shop database",
+        doc_md=_doc(store, "Pulls the N11 orders of each data interval into the shop database."),
+        schedule=CronDataIntervalTimetable(store.orders_schedule, timezone=TZ),
+        start_date=_start(store),
+        catchup=True,
+        max_active_runs=4,
+        default_args=DEFAULT_ARGS,
+        tags=["n11", "orders", f"store:{store.slug}"],
+    ) as dag:
+        settings = store.as_dict()
+        effective = gate(settings, "orders")
+        check_credentials(effective, "orders")
+    return dag
+
+
+def products_dag(store: StoreConfig) -> DAG:
+    with DAG(
+        dag_id=store.products_dag_id,
+        description=f"{store.name}: shop product changes to N11 (update type {store.update_type})",
+        doc_md=_doc(store, "Pushes the shop's product changes to N11, limited by the store's update type."),
+        schedule=store.products_schedule,
+        start_date=_start(store),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["n11", "products", f"store:{store.slug}"],
+        params={
+            "full_resync": Param(False, type="boolean", description="send every allowed field group"),
+            "dry_run": Param(False, type="boolean", description="compute and log the changes, send nothing"),
+        },
+    ) as dag:
+        settings = store.as_dict()
+        effective = gate(settings, "products")
+        check_credentials(effective, "products")
+    return dag
+
+
+def registry_error_dag(error: EntryError) -> DAG:
+    with DAG(
+        dag_id=error.dag_id,
+        description=f"BROKEN store registry entry: {error.message}"[:500],
+        doc_md=f"### Broken store registry entry\n\n{error.message}\n\nFix the entry; this DAG then disappears.",
+        schedule=None,
+        tags=["n11", "registry-error"],
+    ) as dag:
+        report_registry_error(error.message)
+    return dag
+
+
+def build_dags() -> dict[str, DAG]:
+    """Every DAG of the registry, or only the one a task process asks for (it re-parses this file)."""
+    wanted = get_parsing_context().dag_id
+    registry = load_registry()
+    dags: dict[str, DAG] = {}
+    for store in registry.stores:
+        for dag_id, factory in ((store.orders_dag_id, orders_dag), (store.products_dag_id, products_dag)):
+            if wanted in (None, dag_id):
+                dags[dag_id] = factory(store)
+    for error in registry.errors:
+        if wanted in (None, error.dag_id):
+            dags[error.dag_id] = registry_error_dag(error)
+    return dags
+
+
+globals().update(build_dags())

@@ -1,0 +1,66 @@
+"""Airflow hook for N11: turns an ``n11`` connection into an ``N11Client``.
+
+The connection keeps the API key in ``login``, the API secret in ``password`` and the API base URL in ``host``
+(default ``https://api.n11.com``); the extra may tune the client (``requests_per_minute``, timeouts, retries).
+The connection form's Test button runs ``test_connection``: the "API test" button shop admins know.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk.bases.hook import BaseHook
+
+from n11.client import DEFAULT_BASE_URL, ClientSettings, N11Client
+from n11.errors import N11Error
+
+
+class N11Hook(BaseHook):
+    """Interact with N11's seller API through an Airflow connection of type ``n11``."""
+
+    conn_name_attr = "n11_conn_id"
+    default_conn_name = "n11_default"
+    conn_type = "n11"
+    hook_name = "N11"
+
+    def __init__(self, n11_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n11_conn_id = n11_conn_id
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Relabel login/password as N11's API key/secret and hide what N11 does not use."""
+        return {
+            "hidden_fields": ["schema", "port"],
+            "relabeling": {"login": "API Key", "password": "API Secret", "host": "API base URL"},
+            "placeholders": {
+                "host": DEFAULT_BASE_URL,
+                "login": "the API key shown in N11's seller office (API accounts)",
+                "password": "the API secret N11 e-mailed",
+                "extra": '{"requests_per_minute": 600, "read_timeout": 60, "max_attempts": 5}',
+            },
+        }
+
+    @cached_property
+    def client(self) -> N11Client:
+        conn = self.get_connection(self.n11_conn_id)
+        host = (conn.host or "").strip() or DEFAULT_BASE_URL
+        if "://" not in host:
+            host = f"https://{host}"
+        try:
+            settings = ClientSettings.from_extra(conn.extra_dejson)
+        except ValueError as exc:
+            raise ValueError(f"connection {self.n11_conn_id!r}: {exc}") from None
+        return N11Client(conn.login or "", conn.password or "", host, settings)
+
+    def get_conn(self) -> N11Client:
+        return self.client
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the key and secret with N11's smallest authenticated call."""
+        try:
+            count = self.client.check_credentials()
+        except (N11Error, ValueError) as exc:
+            return False, f"{exc} - fix the API key/secret in connection {self.n11_conn_id!r}"
+        return True, f"N11 accepted the API key and secret; the store has {count} products on N11"
