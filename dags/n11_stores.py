@@ -3,6 +3,9 @@
 - `n11_<slug>_orders` pulls the store's N11 orders of each data interval into the shop database
   (hourly by default, Europe/Istanbul, catch-up on: an outage or a backfill re-extracts past intervals).
 - `n11_<slug>_products` pushes the shop's product changes to N11, limited by the store's update type.
+  Run options go in the run's conf: `{"full_resync": true}` sends every allowed field group,
+  `{"dry_run": true}` computes and logs the changes and sends nothing. (They are not DAG `params`:
+  validating a params schema costs about 1 ms per DAG at every parse; the task checks the values.)
 
 Both start with a **gate** (skips the run when the store, or that integration, is switched off; switch it
 with the Airflow Variable `n11_store_<slug>`, e.g. `{"active": false}`) and a **credential check** (fails at
@@ -17,10 +20,12 @@ This file reads only the registry at import: no Variables, connections, database
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 import pendulum
-from airflow.sdk import DAG, Param, get_parsing_context, task
+from airflow.sdk import DAG, get_parsing_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
+from airflow.timetables.trigger import CronTriggerTimetable
 
 from include.registry import TIMEZONE, EntryError, StoreConfig, load_registry
 
@@ -64,6 +69,17 @@ def _doc(store: StoreConfig, what: str) -> str:
             f"product_sync and update_type at run time):\n\n| setting | value |\n|---|---|\n{rows}\n")
 
 
+@cache
+def _interval_timetable(cron: str) -> CronDataIntervalTimetable:
+    """Shared by every DAG on the same cron: building one describes the cron in words, which is slow."""
+    return CronDataIntervalTimetable(cron, timezone=TZ)
+
+
+@cache
+def _trigger_timetable(cron: str) -> CronTriggerTimetable:
+    return CronTriggerTimetable(cron, timezone=TZ)
+
+
 def _start(store: StoreConfig) -> pendulum.DateTime:
     return pendulum.datetime(store.start_date.year, store.start_date.month, store.start_date.day, tz=TZ)
 
@@ -73,7 +89,7 @@ def orders_dag(store: StoreConfig) -> DAG:
         dag_id=store.orders_dag_id,
         description=f"N11 orders of {store.name} into the shop database",
         doc_md=_doc(store, "Pulls the N11 orders of each data interval into the shop database."),
-        schedule=CronDataIntervalTimetable(store.orders_schedule, timezone=TZ),
+        schedule=_interval_timetable(store.orders_schedule),
         start_date=_start(store),
         catchup=True,
         max_active_runs=4,
@@ -91,16 +107,12 @@ def products_dag(store: StoreConfig) -> DAG:
         dag_id=store.products_dag_id,
         description=f"{store.name}: shop product changes to N11 (update type {store.update_type})",
         doc_md=_doc(store, "Pushes the shop's product changes to N11, limited by the store's update type."),
-        schedule=store.products_schedule,
+        schedule=_trigger_timetable(store.products_schedule),
         start_date=_start(store),
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["n11", "products", f"store:{store.slug}"],
-        params={
-            "full_resync": Param(False, type="boolean", description="send every allowed field group"),
-            "dry_run": Param(False, type="boolean", description="compute and log the changes, send nothing"),
-        },
     ) as dag:
         settings = store.as_dict()
         effective = gate(settings, "products")

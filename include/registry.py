@@ -7,7 +7,6 @@ that store: its error, naming the store and the field, is returned beside the va
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
@@ -64,7 +63,8 @@ class StoreConfig:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form, as passed to tasks and shown in their rendered arguments (holds no secret)."""
-        return {**dataclasses.asdict(self), "start_date": self.start_date.isoformat()}
+        values = {name: getattr(self, name) for name in _FIELDS}
+        return {**values, "start_date": self.start_date.isoformat()}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> StoreConfig:
@@ -90,7 +90,7 @@ class Registry:
     errors: list[EntryError] = field(default_factory=list)
 
 
-_FIELDS = {f for f in StoreConfig.__dataclass_fields__}
+_FIELDS = tuple(StoreConfig.__dataclass_fields__)
 _BOOLS = ("active", "order_sync", "product_sync")
 
 
@@ -130,7 +130,7 @@ def parse_store(entry: Any) -> StoreConfig:
     """Validate one registry entry; the error names the field and the value found."""
     if not isinstance(entry, dict):
         raise ValueError(f"an entry must be a mapping of settings, got {entry!r}")
-    unknown = sorted(set(entry) - _FIELDS)
+    unknown = sorted(set(entry) - set(_FIELDS))
     if unknown:
         raise ValueError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(_FIELDS))}")
     for required in ("slug", "name", "start_date"):
