@@ -1,0 +1,231 @@
+"""The N11 client against the sandbox over real HTTP: auth, paging, retries, rate limit, typed errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from include.sandbox import FaultConfig, N11Sandbox
+from n11.client import PRODUCT_QUERY, SHIPMENT_PACKAGES, ClientSettings, N11Client
+from n11.errors import (
+    N11AuthError,
+    N11BadResponse,
+    N11OrderServiceClosed,
+    N11RequestRefused,
+    N11Unavailable,
+)
+from tests.conftest import TEST_KEY, TEST_SECRET, make_state
+
+FAST = ClientSettings(requests_per_minute=60000, backoff_seconds=0.01, backoff_max_seconds=0.02, max_attempts=6,
+                      read_timeout=1.0)
+
+
+def client_for(sandbox: N11Sandbox, secret: str = TEST_SECRET, **settings) -> N11Client:
+    options = {**FAST.__dict__, **settings}
+    return N11Client(TEST_KEY, secret, sandbox.url, ClientSettings(**options))
+
+
+def all_rows(pages) -> list[dict]:
+    return [row for page in pages for row in page]
+
+
+# --- credentials ------------------------------------------------------------------------------------------
+
+def test_good_credentials_give_the_product_count(sandbox):
+    assert client_for(sandbox).check_credentials() == len(sandbox.state.account(TEST_KEY).products)
+    client_for(sandbox).check_order_service()
+
+
+def test_wrong_secret_on_ms_is_an_auth_error_without_retries(sandbox):
+    with pytest.raises(N11AuthError) as err:
+        client_for(sandbox, secret="wrong-secret").check_credentials()
+    assert err.value.status == 401
+    assert "SellerApiUserUnauthorizedException" in str(err.value)
+    assert len(sandbox.calls("GET", PRODUCT_QUERY)) == 1
+
+
+def test_wrong_secret_on_rest_is_an_auth_error_in_both_dialects():
+    for style, status in (("403", 403), ("400", 400)):
+        with N11Sandbox(make_state(rest_auth_style=style)).start() as sandbox:
+            with pytest.raises(N11AuthError) as err:
+                all_rows(client_for(sandbox, secret="wrong-secret").iter_shipment_packages(status="Created"))
+            assert err.value.status == status
+            assert len(sandbox.calls("GET", SHIPMENT_PACKAGES)) == 1
+
+
+def test_a_closed_order_service_is_told_apart_from_wrong_credentials(sandbox):
+    sandbox.state.account(TEST_KEY).order_service_open = False
+    client = client_for(sandbox)
+    assert client.check_credentials() > 0
+    with pytest.raises(N11OrderServiceClosed, match="open the order service"):
+        client.check_order_service()
+
+
+def test_a_missing_secret_says_the_configuration_is_incomplete(sandbox):
+    with pytest.raises(N11AuthError, match="credential header is missing") as err:
+        client_for(sandbox, secret="").check_credentials()
+    assert err.value.status == 500
+    assert sandbox.requests[-1].has_secret is False
+
+
+def test_no_error_message_or_repr_contains_the_secret(sandbox):
+    client = client_for(sandbox)
+    assert TEST_SECRET not in repr(client)
+    sandbox.faults = FaultConfig(rate=1.0, kinds=("500",))
+    with pytest.raises(N11Unavailable) as err:
+        client.check_credentials()
+    assert TEST_SECRET not in str(err.value) and TEST_SECRET not in repr(err.value)
+
+
+# --- paging -----------------------------------------------------------------------------------------------
+
+def test_product_pages_are_read_to_the_end(sandbox):
+    products = sandbox.state.account(TEST_KEY).products
+    rows = all_rows(client_for(sandbox).iter_products(page_size=7))
+    assert sorted(r["stockCode"] for r in rows) == sorted(products)
+    assert len(sandbox.calls("GET", PRODUCT_QUERY)) == -(-len(products) // 7)
+
+
+def test_shipment_pages_are_read_to_the_end(sandbox):
+    account = sandbox.state.account(TEST_KEY)
+    created = [p for p in account.packages if p["shipmentPackageStatus"].strip().lower() == "created"]
+    rows = all_rows(client_for(sandbox).iter_shipment_packages(status="Created", page_size=2))
+    assert sorted(r["id"] for r in rows) == sorted(p["id"] for p in created)
+    assert len(sandbox.calls("GET", SHIPMENT_PACKAGES)) == max(1, -(-len(created) // 2))
+
+
+def test_a_bad_parameter_is_refused_at_once(sandbox):
+    with pytest.raises(N11RequestRefused, match="ConstraintViolationException"):
+        all_rows(client_for(sandbox).iter_products(page_size=300))
+    assert len(sandbox.calls("GET", PRODUCT_QUERY)) == 1
+
+
+# --- retries and rate -------------------------------------------------------------------------------------
+
+def test_429_and_500_answers_are_retried_until_the_answer_is_complete(sandbox):
+    expected = all_rows(client_for(sandbox).iter_products(page_size=10))
+    sandbox.clear_log()
+    sandbox.faults = FaultConfig(rate=0.5, kinds=("429", "500", "503"), seed=1)
+    rows = all_rows(client_for(sandbox, max_attempts=10).iter_products(page_size=10))
+    assert rows == expected
+    faults = {r.fault for r in sandbox.requests if r.fault}
+    assert {"429", "500"} <= faults
+
+
+def test_resets_and_timeouts_of_reads_are_retried(sandbox):
+    sandbox.faults = FaultConfig(rate=0.5, kinds=("reset", "slow"), slow_seconds=1.5, seed=1)
+    client = client_for(sandbox, max_attempts=10)
+    for _ in range(4):
+        assert client.check_credentials() > 0
+    assert {"reset", "slow"} <= {r.fault for r in sandbox.requests}
+
+
+def test_retries_are_bounded_and_end_in_a_clear_error(sandbox):
+    sandbox.faults = FaultConfig(rate=1.0, kinds=("503",))
+    with pytest.raises(N11Unavailable, match="kept failing after retries: HTTP 503"):
+        client_for(sandbox, max_attempts=3).check_credentials()
+    assert len(sandbox.calls("GET", PRODUCT_QUERY)) == 3
+
+
+def test_a_truncated_answer_ends_as_a_bad_response(sandbox):
+    sandbox.faults = FaultConfig(rate=1.0, kinds=("truncated",))
+    with pytest.raises(N11BadResponse, match="not JSON"):
+        client_for(sandbox, max_attempts=2).check_credentials()
+
+
+def test_the_rate_limiter_holds_its_rate(sandbox):
+    client = client_for(sandbox, requests_per_minute=1200)  # one request every 50 ms
+    start = time.monotonic()
+    for _ in range(21):
+        client.check_credentials()
+    assert time.monotonic() - start >= 20 * 0.05
+
+
+class _RetryAfterOnce(BaseHTTPRequestHandler):
+    """Answers 429 with Retry-After: 1 first, then 200: the smallest server that shows the header is obeyed."""
+
+    calls = 0
+
+    def do_GET(self):
+        type(self).calls += 1
+        first = type(self).calls == 1
+        body = b'{"totalElements": 3}'
+        self.send_response(429 if first else 200)
+        if first:
+            self.send_header("Retry-After", "1")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_retry_after_is_honoured():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RetryAfterOnce)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = N11Client(TEST_KEY, TEST_SECRET, f"http://127.0.0.1:{server.server_port}",
+                           ClientSettings(backoff_seconds=0.01, backoff_max_seconds=5))
+        start = time.monotonic()
+        assert client.check_credentials() == 3
+        assert time.monotonic() - start >= 1.0
+    finally:
+        server.shutdown()
+
+
+# --- writes -----------------------------------------------------------------------------------------------
+
+def test_prices_leave_with_exactly_two_decimals_and_the_task_is_polled_to_its_result(sandbox):
+    client = client_for(sandbox)
+    code = next(c for c, p in sandbox.state.account(TEST_KEY).products.items() if p["status"] == "Active")
+    product = sandbox.state.account(TEST_KEY).products[code]
+    list_price = Decimal(str(product["listPrice"])).quantize(Decimal("0.01"))
+    receipt = client.update_price_stock([{"stockCode": code, "listPrice": list_price, "salePrice": list_price,
+                                          "quantity": 5}])
+    assert receipt["status"] == "IN_QUEUE"
+    first = client.get_task_details(receipt["id"])
+    assert first["status"] == "IN_QUEUE" and first["items"] == []
+    done = client.get_task_details(receipt["id"])
+    assert done["status"] == "PROCESSED"
+    assert [(i["itemCode"], i["status"]) for i in done["items"]] == [(code, "SUCCESS")]
+
+
+def test_a_refused_payload_comes_back_as_a_reject_receipt(sandbox):
+    receipt = client_for(sandbox).update_price_stock([{"stockCode": "SKU-00001", "listPrice": Decimal("10.005"),
+                                                       "salePrice": Decimal("10.00")}])
+    assert receipt["status"] == "REJECT" and receipt["reasons"]
+
+
+def test_task_results_are_read_across_pages(sandbox):
+    client = client_for(sandbox)
+    codes = sorted(sandbox.state.account(TEST_KEY).products)[:25]
+    receipt = client.update_price_stock([{"stockCode": c, "quantity": 3} for c in codes])
+    client.get_task_details(receipt["id"])
+    details = client.get_task_details(receipt["id"], page_size=10)
+    assert sorted(i["itemCode"] for i in details["items"]) == codes
+
+
+def test_a_write_is_not_sent_twice_when_its_outcome_is_unknown(sandbox):
+    sandbox.faults = FaultConfig(rate=1.0, kinds=("500",), paths=("/ms/product/tasks",))
+    with pytest.raises(N11Unavailable, match="not sent again blindly"):
+        client_for(sandbox).update_price_stock([{"stockCode": "SKU-00001", "quantity": 1}])
+    assert len(sandbox.calls("POST", "/ms/product/tasks/price-stock-update")) == 1
+
+
+def test_a_throttled_write_is_retried(sandbox):
+    sandbox.faults = FaultConfig(rate=0.5, kinds=("429",), paths=("/ms/product/tasks",), seed=2)
+    receipt = client_for(sandbox, max_attempts=10).update_price_stock([{"stockCode": "SKU-00001", "quantity": 1}])
+    assert receipt["status"] == "IN_QUEUE"
+    calls = sandbox.calls("POST", "/ms/product/tasks/price-stock-update")
+    assert [c.status for c in calls].count(200) == 1
+
+
+def test_a_write_takes_one_to_a_thousand_skus(sandbox):
+    with pytest.raises(ValueError, match="1 to 1000 SKUs"):
+        client_for(sandbox).update_price_stock([{"stockCode": f"S{i}", "quantity": 1} for i in range(1001)])

@@ -1,0 +1,60 @@
+"""N11Hook: the connection form's Test button is the "API test" button shop admins know."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from n11.hooks import N11Hook
+from tests.conftest import TEST_KEY, TEST_SECRET
+
+
+@pytest.fixture
+def connection(monkeypatch, sandbox):
+    def define(secret: str = TEST_SECRET, extra: dict | None = None) -> N11Hook:
+        fields = {"conn_type": "n11", "host": sandbox.url, "login": TEST_KEY, "password": secret,
+                  "extra": json.dumps(extra or {})}
+        monkeypatch.setenv("AIRFLOW_CONN_N11_TEST", json.dumps(fields))
+        return N11Hook(n11_conn_id="n11_test")
+
+    return define
+
+
+def test_good_credentials_pass_the_test_button(connection, sandbox):
+    ok, message = connection().test_connection()
+    assert ok is True
+    assert f"{len(sandbox.state.account(TEST_KEY).products)} products" in message
+
+
+def test_a_wrong_secret_fails_with_a_message_a_person_can_act_on(connection):
+    ok, message = connection(secret="not-the-secret").test_connection()
+    assert ok is False
+    assert "refused the API key or secret" in message and "'n11_test'" in message
+    assert "not-the-secret" not in message
+
+
+def test_a_bad_extra_names_the_connection_and_the_field(connection):
+    ok, message = connection(extra={"requests_per_minute": "fast"}).test_connection()
+    assert ok is False
+    assert "'n11_test'" in message and "requests_per_minute" in message
+
+
+def test_the_extra_tunes_the_client(connection):
+    client = connection(extra={"requests_per_minute": 120, "max_attempts": 2}).get_conn()
+    assert client.settings.requests_per_minute == 120 and client.settings.max_attempts == 2
+
+
+def test_the_form_shows_api_key_and_secret_and_hides_the_rest():
+    behaviour = N11Hook.get_ui_field_behaviour()
+    assert behaviour["relabeling"]["login"] == "API Key"
+    assert behaviour["relabeling"]["password"] == "API Secret"
+    assert set(behaviour["hidden_fields"]) == {"schema", "port"}
+
+
+def test_the_connection_type_is_registered_with_airflow():
+    from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    assert "n11-airflow" in ProvidersManager().providers
+    assert ProvidersManagerTaskRuntime().hooks["n11"].hook_class_name == "n11.hooks.N11Hook"
