@@ -1,0 +1,115 @@
+"""`make demo`: the demo store's DAGs run through Airflow against the local N11 sandbox, all on SQLite.
+
+Starts the sandbox (seeded Turkish demo data: a few hundred products, a month of orders), prepares an
+Airflow home in `.airflow/` (SQLite metadata, the demo store's connections as environment variables, the
+shop database `.airflow/shop.db` with its product source filled), runs `airflow dags test` for the demo
+store's DAGs and prints what happened. Airflow's own output goes to `.airflow/demo-<dag>.log`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pendulum
+from sqlalchemy import Engine, create_engine, func, insert, select
+
+from include.registry import TIMEZONE, load_registry
+from include.sandbox import DEMO_API_KEY, DEMO_API_SECRET, N11Sandbox, SandboxState, generate_account, shop_products
+from include.tables import n11_order_lines, n11_orders, n11_product_source, n11_stores, source_metadata
+
+ROOT = Path(__file__).resolve().parents[1]
+HOME = ROOT / ".airflow"
+SHOP_DB = HOME / "shop.db"
+SLUG = "demo"
+
+
+def airflow_env(sandbox_url: str) -> dict[str, str]:
+    """The environment every Airflow command of the demo runs with."""
+    n11 = {"conn_type": "n11", "host": sandbox_url, "login": DEMO_API_KEY, "password": DEMO_API_SECRET}
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": str(HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME / 'airflow.db'}",
+        "AIRFLOW_CONN_N11_DEMO": json.dumps(n11),
+        "AIRFLOW_CONN_SHOP_DB": json.dumps({"conn_type": "sqlite", "host": str(SHOP_DB)}),
+    }
+
+
+def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> int:
+    """Run the venv's `airflow` CLI; output to `log` (or discarded)."""
+    command = [str(Path(sys.executable).with_name("airflow")), *args]
+    with open(log or os.devnull, "w", encoding="utf-8") as out:
+        return subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+
+
+def fill_product_source(engine: Engine, sandbox: N11Sandbox) -> int:
+    """The shop's product table, as a real shop's view would show it (created and filled once)."""
+    source_metadata.create_all(engine)
+    with engine.begin() as conn:
+        if conn.scalar(select(func.count()).select_from(n11_product_source)):
+            return 0
+        rows = shop_products(sandbox.state.account(DEMO_API_KEY))
+        conn.execute(insert(n11_product_source), rows)
+        return len(rows)
+
+
+def last_complete_day() -> pendulum.DateTime:
+    """End of yesterday's data interval in Istanbul time: `airflow dags test` runs the interval ending here."""
+    return pendulum.now(TIMEZONE).start_of("day")
+
+
+def report(engine: Engine, interval_end: datetime) -> None:
+    with engine.connect() as conn:
+        store = conn.execute(select(n11_stores).where(n11_stores.c.store == SLUG)).mappings().one_or_none()
+        orders = conn.scalar(select(func.count()).select_from(n11_orders).where(n11_orders.c.store == SLUG))
+        lines = conn.scalar(select(func.count()).select_from(n11_order_lines)
+                            .where(n11_order_lines.c.store == SLUG))
+    if store is None:
+        print("The demo store was not recorded: see the logs in .airflow/")
+        return
+    print(f"\nStore {store['name']!r} ({store['store_url']})")
+    print(f"  settings: active={store['active']} order_sync={store['order_sync']} "
+          f"product_sync={store['product_sync']} update_type={store['update_type']}")
+    print(f"  N11 credential check: {store['api_status']} ({store['api_message']}) at {store['api_checked_at']} UTC")
+    print(f"  orders in the shop database: {orders} orders, {lines} lines "
+          f"(interval ending {interval_end.isoformat()})")
+
+
+def main() -> int:
+    HOME.mkdir(exist_ok=True)
+    store = next(s for s in load_registry().stores if s.slug == SLUG)
+    account = generate_account(end=datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+                               + timedelta(hours=1))
+    with N11Sandbox(SandboxState([account])).start() as sandbox:
+        print(f"N11 sandbox at {sandbox.url} (demo account {DEMO_API_KEY!r})")
+        env = airflow_env(sandbox.url)
+        if airflow(env, "db", "migrate", log=HOME / "demo-db-migrate.log"):
+            print("airflow db migrate failed: see .airflow/demo-db-migrate.log")
+            return 1
+        engine = create_engine(f"sqlite:///{SHOP_DB}")
+        filled = fill_product_source(engine, sandbox)
+        if filled:
+            print(f"Shop product table n11_product_source filled with {filled} products")
+        interval_end = last_complete_day()
+        failed = []
+        for dag_id, date in ((store.orders_dag_id, interval_end), (store.products_dag_id, pendulum.now("UTC"))):
+            log = HOME / f"demo-{dag_id}.log"
+            print(f"Running {dag_id} through Airflow (airflow dags test; log: {log.relative_to(ROOT)}) ...",
+                  flush=True)
+            if airflow(env, "dags", "test", dag_id, date.isoformat(), log=log):
+                failed.append(dag_id)
+        report(engine, interval_end)
+        for dag_id in failed:
+            print(f"  {dag_id} FAILED: see .airflow/demo-{dag_id}.log")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
