@@ -44,7 +44,7 @@ def airflow_env(sandbox_url: str) -> dict[str, str]:
 
 def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> int:
     """Run the venv's `airflow` CLI; output to `log` (or discarded)."""
-    command = [str(Path(sys.executable).with_name("airflow")), *args]
+    command = [sys.executable, "-m", "airflow", *args]
     with open(log or os.devnull, "w", encoding="utf-8") as out:
         return subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
 

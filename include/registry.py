@@ -48,6 +48,7 @@ class StoreConfig:
     products_source: str = "n11_product_source"
     order_window_overlap_hours: float = 3.0
     order_sender: str = "ALL"
+    pool_slots: int = 1  # tasks of this store that may call N11 at once, across its DAGs and backfills
 
     @property
     def orders_dag_id(self) -> str:
@@ -56,6 +57,11 @@ class StoreConfig:
     @property
     def products_dag_id(self) -> str:
         return f"n11_{self.slug}_products"
+
+    @property
+    def pool(self) -> str:
+        """The Airflow pool that bounds this store's concurrent N11 work (see ``include.pools``)."""
+        return f"n11_{self.slug}"
 
     @property
     def variable_name(self) -> str:
@@ -164,6 +170,9 @@ def _check(values: dict[str, Any]) -> None:
     for name in ("name", "store_url", "products_source"):
         if name in values and not isinstance(values[name], str):
             raise ValueError(f"field {name!r} must be text, got {values[name]!r}")
+    slots = values.get("pool_slots", 1)
+    if isinstance(slots, bool) or not isinstance(slots, int) or not 1 <= slots <= 16:
+        raise ValueError(f"field 'pool_slots' must be a whole number from 1 to 16, got {slots!r}")
     overlap = values.get("order_window_overlap_hours", 0)
     if isinstance(overlap, bool) or not isinstance(overlap, int | float) or not 0 <= overlap <= 24:
         raise ValueError(f"field 'order_window_overlap_hours' must be a number from 0 to 24, got {overlap!r}")

@@ -1,0 +1,22 @@
+"""A local fake of N11's seller API over real HTTP, with seeded Turkish demo data.
+
+N11 offers no sandbox, so tests and the demo talk to this one; it reproduces N11's envelopes and quirks
+(clamped windows, odd status spellings, split packages, asynchronous write tasks) and can inject faults.
+"""
+
+from include.sandbox.data import DEMO_API_KEY, DEMO_API_SECRET, generate_account, shop_products
+from include.sandbox.faults import FaultConfig
+from include.sandbox.server import N11Sandbox, RequestRecord
+from include.sandbox.state import Account, SandboxState
+
+__all__ = [
+    "DEMO_API_KEY",
+    "DEMO_API_SECRET",
+    "Account",
+    "FaultConfig",
+    "N11Sandbox",
+    "RequestRecord",
+    "SandboxState",
+    "generate_account",
+    "shop_products",
+]

@@ -1,0 +1,372 @@
+"""The in-memory N11: seller accounts with their products, packages and write tasks. No HTTP here."""
+
+import copy
+import hmac
+import math
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from include.sandbox import rules
+from include.sandbox.wire import ISTANBUL, task_date
+
+DEFAULT_PAGE_SIZE = 20
+HOUR_MS = 3600 * 1000
+
+
+class ApiError(Exception):
+    """A request N11 refuses as malformed; the server renders it in the envelope of the path family."""
+
+    def __init__(self, exception: str, message: str) -> None:
+        super().__init__(message)
+        self.exception = exception
+        self.message = message
+
+
+def public(package: dict) -> dict:
+    """A copy of a package as it goes on the wire: private "_" keys removed."""
+    return copy.deepcopy({key: value for key, value in package.items() if not key.startswith("_")})
+
+
+@dataclass
+class WriteTask:
+    """One product write task: its receipt, and after processing one result item per SKU."""
+
+    id: int
+    kind: str
+    skus: list[dict]
+    status: str  # IN_QUEUE, then PROCESSED; or REJECT from the start
+    reasons: list[str]
+    created: datetime
+    modified: datetime
+    polls: int = 0
+    items: list[dict] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Account:
+    """One seller account, keyed by its API key; its lock guards every field below it."""
+
+    api_key: str
+    api_secret: str
+    order_service_open: bool = True
+    products: dict[str, dict] = field(default_factory=dict)
+    packages: list[dict] = field(default_factory=list)
+    tasks: dict[int, WriteTask] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def package(self, order_number: str) -> list[dict]:
+        """The packages of an order, split parents and children included (live objects, for tests)."""
+        with self.lock:
+            return [package for package in self.packages if package["orderNumber"] == order_number]
+
+    def add_package(self, package: dict) -> None:
+        """Store a package; sender defaults to the seller and creation to its last modification."""
+        package.setdefault("_sender", "SELLER")
+        package.setdefault("_created", package["lastModifiedDate"])
+        with self.lock:
+            self.packages.append(package)
+
+    def set_package_status(self, order_number: str, status: str, modified_ms: int) -> None:
+        """Move every live (not Unpacked) package of an order and its lines to a status, as N11 would."""
+        with self.lock:
+            live = [
+                p
+                for p in self.package(order_number)
+                if rules.canonical_status(p["shipmentPackageStatus"]) != rules.UNPACKED
+            ]
+            if not live:
+                raise KeyError(f"no live package for order {order_number}")
+            for package in live:
+                self._stamp(package, status, modified_ms)
+                for line in package["lines"]:
+                    line["orderItemLineItemStatusName"] = status
+
+    def split_package(self, package_id: str, modified_ms: int) -> list[dict]:
+        """Split as N11 does: the parent turns Unpacked, two children with new ids share out its lines."""
+        with self.lock:
+            parent = next((p for p in self.packages if str(p["id"]) == str(package_id)), None)
+            if parent is None or len(parent["lines"]) < 2:
+                raise ValueError(f"package {package_id} is unknown or has fewer than two lines")
+            next_id = max(int(p["id"]) for p in self.packages if p["id"] is not None) + 1
+            half = len(parent["lines"]) // 2
+            children = []
+            for offset, lines in enumerate((parent["lines"][:half], parent["lines"][half:])):
+                child = copy.deepcopy(parent) | {
+                    "id": next_id + offset,
+                    "lines": copy.deepcopy(lines),
+                    "_created": modified_ms,
+                }
+                child |= rules.package_totals(child["lines"])
+                self._stamp(child, parent["shipmentPackageStatus"], modified_ms)
+                children.append(child)
+            self._stamp(parent, rules.UNPACKED, modified_ms)
+            self.packages.extend(children)
+            return children
+
+    @staticmethod
+    def _stamp(package: dict, status: str, modified_ms: int) -> None:
+        package["shipmentPackageStatus"] = status
+        package["lastModifiedDate"] = modified_ms
+        package["packageHistories"].append({"createdDate": modified_ms, "status": status})
+
+    def expected_orders(self, start_ms: int, end_ms: int) -> list[dict]:
+        """What a correct client imports for lastModifiedDate in [start, end): every sender, no Unpacked."""
+        lower = max(start_ms, rules.FIRST_SERVED_MS)
+        with self.lock:
+            chosen = [
+                public(package)
+                for package in self.packages
+                if lower <= package["lastModifiedDate"] < end_ms
+                and rules.canonical_status(package["shipmentPackageStatus"]) != rules.UNPACKED
+            ]
+        return sorted(chosen, key=lambda package: (package["orderNumber"], package["id"] or 0))
+
+
+def _int_param(params: Mapping[str, Any], name: str, default: int | None) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ApiError(
+            "IllegalArgumentException",
+            f"Failed to convert value of type 'java.lang.String' to required type 'int': {name}={raw!r}",
+        ) from None
+
+
+def _page(rows: list, page: int, size: int) -> tuple[list, int]:
+    """The rows on a page (from 0) and the number of pages."""
+    return rows[page * size : (page + 1) * size], math.ceil(len(rows) / size)
+
+
+class SandboxState:
+    """Every account the sandbox knows, plus the switches that choose between N11's observed behaviours."""
+
+    def __init__(
+        self,
+        accounts: Iterable[Account] = (),
+        *,
+        date_shift_hours: int = 0,
+        rest_auth_style: str = "403",
+        queue_polls: int = 1,
+        item_fail_spelling: str = "FAIL",
+    ) -> None:
+        if rest_auth_style not in ("403", "400"):
+            raise ValueError("rest_auth_style must be '403' or '400'")
+        if item_fail_spelling not in ("FAIL", "Fail"):
+            raise ValueError("item_fail_spelling must be 'FAIL' or 'Fail'")
+        self.date_shift_hours = date_shift_hours
+        self.rest_auth_style = rest_auth_style
+        self.queue_polls = queue_polls
+        self.item_fail_spelling = item_fail_spelling
+        self._accounts: dict[str, Account] = {}
+        self._lock = threading.Lock()
+        self._next_task_id = 1000
+        for account in accounts:
+            self.add(account)
+
+    def add(self, account: Account) -> Account:
+        with self._lock:
+            if account.api_key in self._accounts:
+                raise ValueError(f"an account with API key {account.api_key!r} exists already")
+            self._accounts[account.api_key] = account
+        return account
+
+    def account(self, api_key: str) -> Account:
+        with self._lock:
+            return self._accounts[api_key]
+
+    def authenticate(self, api_key: str | None, api_secret: str | None) -> Account | None:
+        """The account whose key and secret both match, else None."""
+        with self._lock:
+            account = self._accounts.get(api_key or "")
+        if account is None or not hmac.compare_digest(
+            (api_secret or "").encode(), account.api_secret.encode()
+        ):
+            return None
+        return account
+
+    def product_query(self, account: Account, params: Mapping[str, str]) -> dict:
+        """GET /ms/product-query: filtered products in n11ProductId order, as a Spring page."""
+        page = _int_param(params, "page", 0)
+        size = _int_param(params, "size", DEFAULT_PAGE_SIZE)
+        if page < 0 or not 1 <= size <= rules.MAX_PRODUCT_PAGE:
+            raise ApiError(
+                "ConstraintViolationException",
+                f"page must be >= 0, size in 1..{rules.MAX_PRODUCT_PAGE} (page={page}, size={size})",
+            )
+        for name, enum, allowed in (
+            ("saleStatus", "SaleStatus", rules.SALE_STATUSES),
+            ("productStatus", "ProductStatus", rules.PRODUCT_STATUSES),
+        ):
+            if params.get(name) and params[name] not in allowed:
+                raise ApiError(
+                    "IllegalArgumentException", f"No enum constant com.n11.product.{enum}.{params[name]}"
+                )
+        # Every product belongs to the seller, so the sender filter narrows nothing here.
+        wanted = {
+            column: params[name]
+            for name, column in (
+                ("id", "n11ProductId"),
+                ("productMainId", "productMainId"),
+                ("stockCode", "stockCode"),
+                ("saleStatus", "saleStatus"),
+                ("productStatus", "status"),
+            )
+            if params.get(name)
+        }
+        with account.lock:
+            rows = sorted(
+                (
+                    row
+                    for row in account.products.values()
+                    if all(str(row[column]) == value for column, value in wanted.items())
+                ),
+                key=lambda row: row["n11ProductId"],
+            )
+            content, total_pages = _page(rows, page, size)
+            content = copy.deepcopy(content)
+        return {
+            "content": content,
+            "totalElements": len(rows),
+            "totalPages": total_pages,
+            "number": page,
+            "numberOfElements": len(content),
+            "size": size,
+            "first": page == 0,
+            "last": page >= total_pages - 1,
+            "empty": not content,
+        }
+
+    def shipment_packages(self, account: Account, params: Mapping[str, str]) -> dict:
+        """GET /rest/delivery/v1/shipmentPackages with N11's clamps, filters and quirks."""
+        page = _int_param(params, "page", 0)
+        size = min(_int_param(params, "size", DEFAULT_PAGE_SIZE), rules.MAX_PACKAGE_PAGE)
+        if page < 0 or size < 1:
+            raise ApiError(
+                "IllegalArgumentException", f"page must be >= 0 and size >= 1 (page={page}, size={size})"
+            )
+        window = self._window(_int_param(params, "startDate", None), _int_param(params, "endDate", None))
+        date_key = "lastModifiedDate" if params.get("orderByField", "").lower() == "true" else "_created"
+        status = params.get("status")
+        wanted_status = rules.canonical_status(status) if status else None
+        sender = (params.get("sender") or "SELLER").strip().upper()
+        order_number = params.get("orderNumber")
+        package_ids = {part.strip() for part in params.get("packageIds", "").split(",") if part.strip()}
+
+        def served(package: dict) -> bool:
+            return (
+                package["lastModifiedDate"] >= rules.FIRST_SERVED_MS
+                and (window is None or window[0] <= package[date_key] < window[1])
+                # the status filter compares canonical spellings; an unknown value matches nothing
+                and (
+                    not status
+                    or (
+                        wanted_status is not None
+                        and wanted_status == rules.canonical_status(package["shipmentPackageStatus"])
+                    )
+                )
+                and sender in ("ALL", package["_sender"])
+                and (not order_number or package["orderNumber"] == order_number)
+                and (not package_ids or str(package["id"]) in package_ids)
+            )
+
+        with account.lock:
+            rows = sorted(
+                (package for package in account.packages if served(package)),
+                key=lambda package: (package["lastModifiedDate"], package["id"] or 0),
+                reverse=params.get("orderByDirection", "DESC").upper() != "ASC",
+            )
+            content, total_pages = _page(rows, page, size)
+            content = [public(package) for package in content]
+        return {
+            "content": content,
+            "totalPages": total_pages,
+            "page": page,
+            "size": size,
+            "pageCount": len(content),
+        }
+
+    def _window(self, start: int | None, end: int | None) -> tuple[int, int] | None:
+        """The [start, end) filtered on: clamped to 15 days, then moved by the simulated GMT+3 shift."""
+        if start is None and end is None:
+            return None
+        if start is None:
+            start = end - rules.MAX_WINDOW_MS
+        end = start + rules.MAX_WINDOW_MS if end is None else min(end, start + rules.MAX_WINDOW_MS)
+        shift = self.date_shift_hours * HOUR_MS
+        return start + shift, end + shift
+
+    def submit(self, account: Account, kind: str, body: Any) -> dict:
+        """POST a product write task: a receipt saying IN_QUEUE, or REJECT with the reasons."""
+        skus = rules.payload_skus(body)
+        reasons = rules.reject_reasons(kind, skus)
+        with self._lock:
+            task_id = self._next_task_id
+            self._next_task_id += 1
+        now = datetime.now(ISTANBUL)
+        status = "REJECT" if reasons else "IN_QUEUE"
+        reasons = reasons or [f"{len(skus)} sku işlenmeye alındı."]
+        with account.lock:
+            account.tasks[task_id] = WriteTask(task_id, kind, skus or [], status, reasons, now, now)
+        return {"id": task_id, "type": "SKU_UPDATE", "status": status, "reasons": reasons}
+
+    def task_details(self, account: Account, body: Any) -> dict:
+        """POST /ms/product/task-details/page-query: IN_QUEUE for the first polls, then per-SKU results."""
+        body = body if isinstance(body, dict) else {}
+        pageable = body.get("pageable") if isinstance(body.get("pageable"), dict) else {}
+        task_id = _int_param(body, "taskId", None)
+        page = _int_param(pageable, "page", 0)
+        size = _int_param(pageable, "size", rules.MAX_SKUS)
+        if page < 0 or size < 1:
+            raise ApiError(
+                "ConstraintViolationException", f"page must be >= 0 and size >= 1 (page={page}, size={size})"
+            )
+        with account.lock:
+            task = account.tasks.get(task_id)
+            if task is None:
+                raise ApiError("TaskNotFoundException", f"Task bulunamadı: {task_id}")
+            if task.status == "IN_QUEUE":
+                task.polls += 1
+                if task.polls > self.queue_polls:
+                    self._process(account, task)
+            items, total_pages = _page(task.items, page, size)
+            items = copy.deepcopy(items)
+            return {
+                "taskId": task.id,
+                "status": task.status,
+                "skus": {
+                    "content": items,
+                    "totalElements": len(task.items),
+                    "totalPages": total_pages,
+                    "last": page >= total_pages - 1,
+                    "number": page,
+                    "size": size,
+                },
+                "createdDate": task_date(task.created),
+                "modifiedDate": task_date(task.modified),
+            }
+
+    def _process(self, account: Account, task: WriteTask) -> None:
+        """Run a queued task once: each SKU fails with N11's reason or is applied to its product."""
+        for sku in task.skus:
+            product = account.products.get(sku["stockCode"])
+            failure = rules.sku_failure(task.kind, product, sku)
+            if failure is None:
+                rules.apply_sku(task.kind, product, sku)
+            task.items.append(
+                {
+                    "itemCode": sku["stockCode"],
+                    "status": self.item_fail_spelling if failure else "SUCCESS",
+                    "reasons": [failure or rules.SUCCESS_REASON],
+                    "sku": copy.deepcopy(sku),
+                }
+            )
+        task.status = "PROCESSED"
+        task.modified = datetime.now(ISTANBUL)
