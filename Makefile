@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install demo test lint bench services clean
+.PHONY: install demo airflow test lint bench services clean
 
 install: $(VENV)/.installed
 
@@ -18,6 +18,10 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 
 demo: install
 	$(BIN)/python -m include.demo
+
+# A local Airflow with the UI on the demo setup (sandbox, SQLite); prints the URL and login.
+airflow: install
+	$(BIN)/python -m include.local_airflow
 
 lint: install
 	$(BIN)/ruff check .

@@ -28,24 +28,36 @@ SHOP_DB = HOME / "shop.db"
 SLUG = "demo"
 
 
-def airflow_env(sandbox_url: str) -> dict[str, str]:
-    """The environment every Airflow command of the demo runs with."""
-    n11 = {"conn_type": "n11", "host": sandbox_url, "login": DEMO_API_KEY, "password": DEMO_API_SECRET}
+def base_env() -> dict[str, str]:
+    """Airflow on SQLite in `.airflow/`, reading this project's DAGs."""
     return {
         **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # standalone runs `airflow`
         "AIRFLOW_HOME": str(HOME),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME / 'airflow.db'}",
-        "AIRFLOW_CONN_N11_DEMO": json.dumps(n11),
-        "AIRFLOW_CONN_SHOP_DB": json.dumps({"conn_type": "sqlite", "host": str(SHOP_DB)}),
     }
 
 
+def demo_connections(sandbox_url: str) -> dict[str, dict]:
+    """The demo store's connections: N11 (the sandbox's demo account) and the SQLite shop database."""
+    return {
+        "n11_demo": {"conn_type": "n11", "host": sandbox_url, "login": DEMO_API_KEY, "password": DEMO_API_SECRET},
+        "shop_db": {"conn_type": "sqlite", "host": str(SHOP_DB)},
+    }
+
+
+def airflow_env(sandbox_url: str) -> dict[str, str]:
+    """The environment of the demo's `airflow dags test` runs: connections as environment variables."""
+    conns = {f"AIRFLOW_CONN_{cid.upper()}": json.dumps(c) for cid, c in demo_connections(sandbox_url).items()}
+    return {**base_env(), **conns}
+
+
 def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> int:
-    """Run the venv's `airflow` CLI; output to `log` (or discarded)."""
+    """Run the `airflow` CLI of this Python; output appended to `log` (or discarded)."""
     command = [sys.executable, "-m", "airflow", *args]
-    with open(log or os.devnull, "w", encoding="utf-8") as out:
+    with open(log or os.devnull, "a", encoding="utf-8") as out:
         return subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
 
 
@@ -101,6 +113,7 @@ def main() -> int:
         failed = []
         for dag_id, date in ((store.orders_dag_id, interval_end), (store.products_dag_id, pendulum.now("UTC"))):
             log = HOME / f"demo-{dag_id}.log"
+            log.unlink(missing_ok=True)
             print(f"Running {dag_id} through Airflow (airflow dags test; log: {log.relative_to(ROOT)}) ...",
                   flush=True)
             if airflow(env, "dags", "test", dag_id, date.isoformat(), log=log):

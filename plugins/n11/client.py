@@ -32,10 +32,10 @@ from n11.errors import (
     is_missing_header,
     is_refused_request,
 )
+from n11.provider import DEFAULT_BASE_URL
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.n11.com"
 INTEGRATOR = "n11-airflow"
 MAX_SKUS_PER_TASK = 1000
 PRODUCT_PAGE_SIZE = 250

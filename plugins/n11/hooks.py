@@ -7,6 +7,7 @@ The connection form's Test button runs ``test_connection``: the "API test" butto
 
 from __future__ import annotations
 
+import copy
 from functools import cached_property
 from typing import Any
 
@@ -14,6 +15,7 @@ from airflow.sdk.bases.hook import BaseHook
 
 from n11.client import DEFAULT_BASE_URL, ClientSettings, N11Client
 from n11.errors import N11Error
+from n11.provider import UI_FIELD_BEHAVIOUR
 
 
 class N11Hook(BaseHook):
@@ -31,16 +33,8 @@ class N11Hook(BaseHook):
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Relabel login/password as N11's API key/secret and hide what N11 does not use."""
-        return {
-            "hidden_fields": ["schema", "port"],
-            "relabeling": {"login": "API Key", "password": "API Secret", "host": "API base URL"},
-            "placeholders": {
-                "host": DEFAULT_BASE_URL,
-                "login": "the API key shown in N11's seller office (API accounts)",
-                "password": "the API secret N11 e-mailed",
-                "extra": '{"requests_per_minute": 600, "read_timeout": 60, "max_attempts": 5}',
-            },
-        }
+        behaviour = copy.deepcopy(UI_FIELD_BEHAVIOUR)
+        return {"hidden_fields": behaviour.pop("hidden-fields"), **behaviour}
 
     @cached_property
     def client(self) -> N11Client:

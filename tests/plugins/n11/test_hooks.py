@@ -52,6 +52,17 @@ def test_the_form_shows_api_key_and_secret_and_hides_the_rest():
     assert set(behaviour["hidden_fields"]) == {"schema", "port"}
 
 
+def test_the_airflow_ui_gets_the_same_form_from_the_provider_info():
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+    from airflow.providers_manager import ProvidersManager
+
+    behaviour = ProvidersManager().field_behaviours["n11"]
+    assert behaviour == N11Hook.get_ui_field_behaviour()
+    fields = HookMetaService._make_standard_fields(behaviour)
+    assert fields.login.title == "API Key" and fields.password.title == "API Secret"
+    assert fields.port.hidden and fields.url_schema.hidden
+
+
 def test_the_connection_type_is_registered_with_airflow():
     from airflow.providers_manager import ProvidersManager
     from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
