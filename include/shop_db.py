@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from sqlalchemy import URL, Engine, create_engine
+from sqlalchemy.exc import DBAPIError
 
 from include.tables import metadata
 
@@ -53,9 +54,21 @@ def engine_for(conn: ConnectionLike) -> Engine:
     key = url.render_as_string(hide_password=False)
     if key not in _engines:
         engine = create_engine(url, pool_pre_ping=True)
-        metadata.create_all(engine)
+        create_tables(engine)
         _engines[key] = engine
     return _engines[key]
+
+
+def create_tables(engine: Engine, attempts: int = 3) -> None:
+    """Create the missing tables. Parallel first runs race on it (the loser sees "already exists"): the
+    next attempt finds the winner's tables and creates only what is still missing."""
+    for attempt in range(1, attempts + 1):
+        try:
+            metadata.create_all(engine)
+            return
+        except DBAPIError:
+            if attempt == attempts:
+                raise
 
 
 def dispose_engines() -> None:
