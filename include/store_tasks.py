@@ -7,12 +7,15 @@ failure without retries for a problem only a person can fix, a retryable error o
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from datetime import datetime
 
 from airflow.sdk import BaseHook, Variable
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException, AirflowSkipException
 from sqlalchemy import Engine
 
+from include.orders.sync import BadOrderData, sync_orders
 from include.registry import StoreConfig
 from include.settings import SettingsError, apply_override, orders_enabled, products_enabled
 from include.shop_db import engine_for
@@ -88,12 +91,38 @@ def check_credentials(store_settings: dict, integration: str) -> int:
         raise AirflowFailException(f"store {store.slug!r}: {exc}") from None
     except N11AuthError as exc:
         record_api_status(engine, store.slug, API_AUTH_FAILED, str(exc))
-        raise AirflowFailException(
-            f"store {store.slug!r}: {exc}. Fix the API Key / API Secret of connection {store.n11_conn_id!r} "
-            "(Admin > Connections; the Test button checks them), then clear this run.") from None
+        raise _credentials_refused(store, exc) from None
     except N11Error as exc:
         record_api_status(engine, store.slug, API_UNREACHABLE, str(exc))
         raise
     record_api_status(engine, store.slug, API_OK, f"{count} products on N11")
     log.info("store %r: N11 accepted the credentials; %d products on N11", store.slug, count)
     return count
+
+
+def load_orders(store_settings: dict, data_interval_start: datetime, data_interval_end: datetime) -> dict:
+    """Load the orders N11 modified in the run's data interval into the shop database; log one summary line.
+
+    N11 data the shop cannot take fails at once (a retry would get the same answer); N11 failing to answer
+    is raised as it is, so Airflow retries the task.
+    """
+    store = StoreConfig.from_dict(store_settings)
+    engine = shop_engine(store.shop_conn_id)
+    client = n11_client(store)
+    try:
+        summary = sync_orders(client, engine, store, data_interval_start, data_interval_end)
+    except BadOrderData as exc:
+        raise AirflowFailException(str(exc)) from None
+    except N11AuthError as exc:
+        raise _credentials_refused(store, exc) from None
+    finally:
+        client.close()
+    log.info("%s", summary.log_line())
+    return {"windows": summary.windows, "pages": summary.pages, "packages": summary.packages,
+            **dataclasses.asdict(summary.counts)}
+
+
+def _credentials_refused(store: StoreConfig, exc: N11AuthError) -> AirflowFailException:
+    return AirflowFailException(
+        f"store {store.slug!r}: {exc}. Fix the API Key / API Secret of connection {store.n11_conn_id!r} "
+        "(Admin > Connections; the Test button checks them), then clear this run.")

@@ -1,0 +1,63 @@
+"""The date windows sent to N11 for one data interval.
+
+N11 clamps a window to 15 days without saying so, and it is unverified whether it reads ``startDate`` and
+``endDate`` as UTC or shifted by three hours ("GMT+3"). So the interval is padded by the store's overlap on
+both sides, never asked past now (a later run covers that), and cut into windows of at most 14 days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+MAX_WINDOW = timedelta(days=14)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open range [start, end) of lastModifiedDate, in aware UTC."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def start_ms(self) -> int:
+        return to_ms(self.start)
+
+    @property
+    def end_ms(self) -> int:
+        return to_ms(self.end)
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def to_ms(moment: datetime) -> int:
+    """Epoch milliseconds of an aware datetime, exactly (no float rounding)."""
+    return (_utc(moment) - _EPOCH) // timedelta(milliseconds=1)
+
+
+def from_ms(ms: int) -> datetime:
+    """Naive UTC datetime of epoch milliseconds: the shop database's time convention."""
+    return (_EPOCH + timedelta(milliseconds=ms)).replace(tzinfo=None)
+
+
+def order_windows(start: datetime, end: datetime, overlap: timedelta, now: datetime,
+                  longest: timedelta = MAX_WINDOW) -> list[Window]:
+    """Windows covering [start - overlap, min(end + overlap, now)), each at most ``longest``; none if empty."""
+    lower = _utc(start) - overlap
+    upper = min(_utc(end) + overlap, _utc(now))
+    windows = []
+    while lower < upper:
+        windows.append(Window(lower, min(lower + longest, upper)))
+        lower = windows[-1].end
+    return windows
+
+
+def _utc(moment: datetime) -> datetime:
+    """A plain aware-UTC datetime of any aware one (Airflow passes pendulum's, which mix badly with stdlib)."""
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment!r} has no time zone; the data interval must be time-zone aware")
+    utc = moment.astimezone(UTC)
+    return datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, tzinfo=UTC)

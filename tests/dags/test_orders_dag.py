@@ -1,0 +1,59 @@
+"""The orders DAG run through Airflow (dag.test()) against the sandbox, into each shop database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+import pytest
+from sqlalchemy import create_engine, select
+
+from include.orders.windows import from_ms, to_ms
+from include.shop_db import url_for
+from include.tables import n11_order_lines, n11_orders
+from tests.conftest import TEST_KEY
+from tests.dags.conftest import run_dag
+
+pytestmark = pytest.mark.dags
+
+
+def test_a_run_loads_the_orders_n11_modified_in_its_data_interval_and_logs_one_summary_line(
+        store_env, sandbox, shop_conn, capfd, caplog):
+    shop = store_env(shop=shop_conn, orders_schedule="0 0 * * *")
+    today = pendulum.now("Europe/Istanbul").start_of("day")
+    start, end = today.subtract(days=1), today  # the daily run that ends today at midnight, Istanbul time
+
+    states = run_dag("n11_shop1_orders", logical_date=today)
+
+    assert states == {"_run": "success", "gate": "success", "check_credentials": "success",
+                      "load_orders": "success"}
+    modified = sandbox.state.account(TEST_KEY).expected_orders(to_ms(start), to_ms(end))
+    with create_engine(url_for(shop)).connect() as conn:
+        orders = dict(conn.execute(select(n11_orders.c.order_number, n11_orders.c.last_modified)).all())
+        lines = conn.execute(select(n11_order_lines.c.order_line_id)).scalars().all()
+    assert modified and {package["orderNumber"] for package in modified} <= set(orders)
+    overlap = timedelta(hours=3)
+    padded = (from_ms(to_ms(start - overlap)), from_ms(to_ms(end + overlap)))
+    assert all(padded[0] <= last_modified < padded[1] for last_modified in orders.values())
+    out = capfd.readouterr().out + caplog.text  # Airflow logs to stdout on its first run in a process, then not
+    assert (f"store 'shop1', orders modified {start.in_timezone('UTC').isoformat()} to "
+            f"{end.in_timezone('UTC').isoformat()}: windows 1, ") in out
+    assert f"; orders new {len(orders)}, updated 0, unchanged 0; lines new {len(lines)}, updated 0" in out
+
+
+def test_bad_n11_data_fails_the_task_at_once_naming_the_store_window_and_package(store_env, sandbox, capfd, caplog):
+    store_env(orders_schedule="0 0 * * *")
+    today = pendulum.now("Europe/Istanbul").start_of("day")
+    account = sandbox.state.account(TEST_KEY)
+    bad = account.expected_orders(to_ms(today.subtract(days=1)), to_ms(today))[0]
+    live = next(p for p in account.packages if p["id"] == bad["id"])
+    live["orderNumber"] = None
+
+    states = run_dag("n11_shop1_orders", logical_date=today)
+
+    assert states["load_orders"] == "failed"
+    out = capfd.readouterr().out + caplog.text
+    assert f"store 'shop1', window {today.subtract(days=1, hours=3).in_timezone('UTC').isoformat()} to " in out
+    assert f"package {bad['id']} has no orderNumber" in out
+    requests = len(sandbox.calls("GET", "/rest/delivery/v1/shipmentPackages"))
+    assert requests == 1 + 6  # the order service check, then one series per status: no retry

@@ -1,0 +1,169 @@
+"""The order sync against the N11 sandbox over real HTTP, into SQLite, PostgreSQL and MariaDB.
+
+Whatever the runs (one month, daily, hourly, reruns, overlaps, backfills), the shop tables end up holding
+each order and line of the sandbox exactly once, in its newest state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from include.orders.load import LoadCounts
+from include.orders.sync import BadOrderData, OrderFetchError
+from include.orders.windows import order_windows, to_ms
+from include.sandbox import FaultConfig, generate_account
+from tests.conftest import TEST_KEY, TEST_SECRET
+from tests.include.orders.conftest import (
+    MONTH_END,
+    MONTH_START,
+    STORE,
+    account_of,
+    add_package,
+    expected,
+    snapshot,
+    stored,
+    sync,
+    sync_every,
+)
+
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+OVERLAP = timedelta(hours=STORE.order_window_overlap_hours)
+
+
+def store(slug: str, **settings):
+    return dataclasses.replace(STORE, slug=slug, **settings)
+
+
+def test_one_monthly_run_daily_runs_and_hourly_runs_leave_identical_tables_holding_the_sandbox_month(month, shop):
+    sync(month, shop, MONTH_START, MONTH_END, store("monthly"))
+    sync_every(month, shop, DAY, store("daily"))
+    sync_every(month, shop, HOUR, store("hourly"))
+    assert snapshot(shop, "monthly") == snapshot(shop, "daily") == snapshot(shop, "hourly")
+    assert stored(shop, "monthly") == expected(month)
+    assert len(expected(month)["n11_orders"]) > 60
+
+
+def test_a_rerun_changes_nothing_and_overlapping_intervals_make_no_duplicates(month, shop):
+    day = MONTH_START + 10 * DAY
+    first = sync(month, shop, day, day + 2 * DAY)
+    assert first.counts.orders_new > 0 and first.windows == 1 and first.packages > 0
+    before = snapshot(shop, loaded_at=True)
+    rerun = sync(month, shop, day, day + 2 * DAY)
+    assert rerun.counts == LoadCounts(orders_unchanged=first.counts.orders_new,
+                                      lines_unchanged=first.counts.lines_new)
+    assert snapshot(shop, loaded_at=True) == before
+    sync(month, shop, day + DAY, day + 3 * DAY)
+    assert stored(shop) == expected(month, day - OVERLAP, day + 3 * DAY + OVERLAP)
+
+
+def test_a_status_change_updates_the_row_on_the_next_run_and_an_older_answer_never_overwrites_it(month, shop):
+    account, hour = account_of(month), MONTH_START + 5 * DAY
+    add_package(account, "2000000000001", to_ms(hour + 10 * timedelta(minutes=1)))
+    account.set_package_status("2000000000001", "Created", to_ms(hour + 20 * timedelta(minutes=1)))
+    sync(month, shop, hour, hour + HOUR)
+    assert stored(shop)["n11_orders"]["2000000000001"]["status"] == "Created"
+
+    account.set_package_status("2000000000001", "Shipped", to_ms(hour + 90 * timedelta(minutes=1)))
+    assert sync(month, shop, hour + HOUR, hour + 2 * HOUR).counts.orders_updated >= 1
+    shipped = stored(shop)
+    assert shipped["n11_orders"]["2000000000001"]["status"] == "Shipped"
+
+    # N11 answers an old version of the package again (a lagging replica, a replayed page): nothing moves back.
+    account.set_package_status("2000000000001", "Created", to_ms(hour + 20 * timedelta(minutes=1)))
+    sync(month, shop, hour, hour + HOUR)
+    assert stored(shop) == shipped
+
+
+def test_a_split_package_leaves_its_lines_once_under_the_child_packages(month, shop):
+    account, hour = account_of(month), MONTH_START + 5 * DAY
+    parent = add_package(account, "2000000000002", to_ms(hour), lines=2)
+    sync(month, shop, hour, hour + HOUR)
+    children = account.split_package(parent["id"], to_ms(hour + 2 * HOUR))
+    sync(month, shop, hour + HOUR, hour + 3 * HOUR)
+    lines = {line_id: line for line_id, line in stored(shop)["n11_order_lines"].items()
+             if line["order_number"] == "2000000000002"}
+    assert sorted(lines) == sorted(str(line["orderLineId"]) for line in parent["lines"])
+    assert {line["package_id"] for line in lines.values()} == {str(child["id"]) for child in children}
+
+
+def test_warehouse_orders_are_included_unless_the_store_asks_for_its_own_only(month, shop):
+    account, hour = account_of(month), MONTH_START + 5 * DAY
+    add_package(account, "2000000000003", to_ms(hour), _sender="N11")
+    sync(month, shop, hour, hour + HOUR)
+    sync(month, shop, hour, hour + HOUR, store("seller_only", order_sender="SELLER"))
+    assert "2000000000003" in stored(shop)["n11_orders"]
+    assert "2000000000003" not in stored(shop, "seller_only")["n11_orders"]
+    assert {call.query["sender"] for call in month.calls("GET", "/rest/delivery/v1/shipmentPackages")} == \
+        {"ALL", "SELLER"}
+
+
+@pytest.mark.parametrize("shift", [0, 3, -3], ids=["N11 reads UTC", "N11 adds 3h", "N11 subtracts 3h"])
+def test_orders_modified_at_the_edges_of_intervals_and_windows_are_not_lost(start_sandbox, shop, shift):
+    account = generate_account(seed=5, api_key=TEST_KEY, api_secret=TEST_SECRET, products=10, days=1,
+                               end=MONTH_START - 10 * DAY, packages_per_day=4)
+    sandbox = start_sandbox(account, date_shift_hours=shift)
+    hour = MONTH_START + 2 * DAY
+    month_windows = order_windows(MONTH_START, MONTH_END, OVERLAP, MONTH_END + DAY)
+    ms = timedelta(milliseconds=1)
+    edges = {hour, hour + HOUR - ms, hour + HOUR, MONTH_START, MONTH_END - ms,
+             month_windows[1].start - ms, month_windows[1].start}
+    numbers = {f"3000000000{n:02d}": to_ms(moment) for n, moment in enumerate(sorted(edges))}
+    for number, modified_ms in numbers.items():
+        add_package(account, number, modified_ms)
+
+    # Hourly scheduled runs, each five minutes after its interval ends: the newest hours are not asked yet.
+    start = hour - 2 * HOUR
+    while start < hour + 8 * HOUR:
+        sync(sandbox, shop, start, start + HOUR, now=start + HOUR + timedelta(minutes=5))
+        start += HOUR
+    sync(sandbox, shop, MONTH_START, MONTH_END, store("monthly"))
+
+    hourly_edges = {n for n, ms in numbers.items() if to_ms(hour) <= ms <= to_ms(hour + HOUR)}
+    assert hourly_edges <= set(stored(shop)["n11_orders"])
+    assert set(numbers) <= set(stored(shop, "monthly")["n11_orders"])
+
+
+@pytest.mark.parametrize("damage, offending", [
+    (lambda package: package.update(orderNumber=None), "package {id} has no orderNumber"),
+    (lambda package: package["lines"][0].update(orderLineId=None),
+     "line 1 (stockCode {stock_code}) has no orderLineId"),
+], ids=["package without orderNumber", "line without orderLineId"])
+def test_bad_n11_data_fails_naming_store_window_and_id_writes_nothing_of_that_window_and_a_rerun_loads_all(
+        month, shop, damage, offending):
+    windows = order_windows(MONTH_START, MONTH_END, OVERLAP, MONTH_END + DAY)
+    account = account_of(month)
+    bad = next(p for p in account.packages if to_ms(windows[1].start + DAY) <= p["lastModifiedDate"]
+               and p["shipmentPackageStatus"] != "Unpacked")
+    good = {"orderNumber": bad["orderNumber"], "lines": [dict(line) for line in bad["lines"]]}
+    damage(bad)
+
+    with pytest.raises(BadOrderData) as failure:
+        sync(month, shop, MONTH_START, MONTH_END)
+    message = str(failure.value)
+    assert f"store 'shop1', window {windows[1]}:" in message
+    assert offending.format(id=bad["id"], stock_code=good["lines"][0]["stockCode"]) in message
+    assert "nothing of this window was written" in message
+    assert stored(shop) == expected(month, windows[0].start, windows[0].end)  # only the window before it
+
+    bad.update(good)  # N11 fixed its answer
+    sync(month, shop, MONTH_START, MONTH_END)
+    assert stored(shop) == expected(month)
+
+
+def test_a_truncated_page_fails_naming_the_window_and_page_and_a_rerun_loads_everything(month, shop):
+    day = MONTH_START + 10 * DAY
+    month.faults = FaultConfig(rate=1.0, kinds=("truncated",), paths=("/rest/",))
+    with pytest.raises(OrderFetchError) as failure:
+        sync(month, shop, day, day + DAY)
+    (window,) = order_windows(day, day + DAY, OVERLAP, MONTH_END)
+    assert f"store 'shop1', window {window}: status Created page 0:" in str(failure.value)
+    assert "not JSON" in str(failure.value)
+    assert stored(shop) == {"n11_orders": {}, "n11_order_lines": {}}
+
+    month.faults = FaultConfig()
+    sync(month, shop, day, day + DAY)
+    assert stored(shop) == expected(month, day - OVERLAP, day + DAY + OVERLAP)
