@@ -23,7 +23,7 @@ from datetime import timedelta
 from functools import cache
 
 import pendulum
-from airflow.sdk import DAG, get_parsing_context, task
+from airflow.sdk import DAG, PokeReturnValue, get_parsing_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow.timetables.trigger import CronTriggerTimetable
 
@@ -52,6 +52,46 @@ def check_credentials(store: dict, integration: str) -> int:
     from include import store_tasks
 
     return store_tasks.check_credentials(store, integration)
+
+
+@task
+def load_orders(store: dict, data_interval_start=None, data_interval_end=None) -> dict:
+    """The orders N11 modified in the run's data interval (padded by the store's overlap) into the shop DB."""
+    from include import store_tasks
+
+    return store_tasks.load_orders(store, data_interval_start, data_interval_end)
+
+
+# Waiting for N11 to process the write tasks: the sensor gives its worker slot back between pokes, which come
+# after about 2, 5, 10 ... seconds (N11 usually finishes within seconds), then every 5 minutes at most.
+RESULTS_POKE_SECONDS = 5
+RESULTS_MAX_WAIT = timedelta(minutes=5)
+RESULTS_TIMEOUT = timedelta(hours=2)
+
+
+@task
+def plan_changes(store: dict) -> list:
+    """Scan N11 for the shop's SKUs, then diff the shop against the baseline within the update type."""
+    from include import product_tasks
+
+    return product_tasks.plan_changes(store)
+
+
+@task
+def push_batches(store: dict, batches: list[dict]) -> list:
+    """Send the planned batches of at most 1000 SKUs; a retry re-uses the recorded N11 task ids."""
+    from include import product_tasks
+
+    return product_tasks.push_batches(store, batches)
+
+
+@task.sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
+             timeout=RESULTS_TIMEOUT, mode="reschedule")
+def collect_results(store: dict, counts: dict) -> PokeReturnValue:
+    """Wait for N11's per-SKU results, record them and log the run's summary."""
+    from include import product_tasks
+
+    return product_tasks.collect_results(store, counts)
 
 
 @task(retries=0)
@@ -98,7 +138,7 @@ def orders_dag(store: StoreConfig) -> DAG:
     ) as dag:
         settings = store.as_dict()
         effective = gate(settings, "orders")
-        check_credentials(effective, "orders")
+        check_credentials(effective, "orders") >> load_orders(effective)
     return dag
 
 
@@ -116,7 +156,9 @@ def products_dag(store: StoreConfig) -> DAG:
     ) as dag:
         settings = store.as_dict()
         effective = gate(settings, "products")
-        check_credentials(effective, "products")
+        planned = plan_changes(effective)
+        check_credentials(effective, "products") >> planned
+        push_batches(effective, planned) >> collect_results(effective, planned["counts"])
     return dag
 
 

@@ -18,7 +18,9 @@ from pathlib import Path
 import pendulum
 from sqlalchemy import Engine, create_engine, func, insert, select
 
-from include.registry import TIMEZONE, load_registry
+from include.products import results, sync
+from include.products.values import now_ms
+from include.registry import TIMEZONE, StoreConfig, load_registry
 from include.sandbox import DEMO_API_KEY, DEMO_API_SECRET, N11Sandbox, SandboxState, generate_account, shop_products
 from include.tables import n11_order_lines, n11_orders, n11_product_source, n11_stores, source_metadata
 
@@ -94,6 +96,17 @@ def report(engine: Engine, interval_end: datetime) -> None:
           f"(interval ending {interval_end.isoformat()})")
 
 
+def report_products(engine: Engine, store: StoreConfig, since: datetime) -> None:
+    """What the products run pushed per field group and what N11 refused (the shop database keeps both)."""
+    with engine.connect() as conn:
+        run_id = results.last_run(conn, store.slug, since)
+    if run_id is None:
+        print("  products: nothing to push (the shop agrees with what N11 last confirmed)")
+        return
+    for line in sync.run_report(engine, store, run_id):
+        print(f"  {line}")
+
+
 def main() -> int:
     HOME.mkdir(exist_ok=True)
     store = next(s for s in load_registry().stores if s.slug == SLUG)
@@ -110,6 +123,7 @@ def main() -> int:
         if filled:
             print(f"Shop product table n11_product_source filled with {filled} products")
         interval_end = last_complete_day()
+        started = now_ms()
         failed = []
         for dag_id, date in ((store.orders_dag_id, interval_end), (store.products_dag_id, pendulum.now("UTC"))):
             log = HOME / f"demo-{dag_id}.log"
@@ -119,6 +133,7 @@ def main() -> int:
             if airflow(env, "dags", "test", dag_id, date.isoformat(), log=log):
                 failed.append(dag_id)
         report(engine, interval_end)
+        report_products(engine, store, started)
         for dag_id in failed:
             print(f"  {dag_id} FAILED: see .airflow/demo-{dag_id}.log")
     return 1 if failed else 0

@@ -96,3 +96,85 @@ n11_product_source = Table(
     Column("shipment_template", String(100)),
     Column("status", String(16)),
 )
+
+# --- products --------------------------------------------------------------------------------------------
+
+LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")  # MySQL's TEXT stops at 64 KB
+Digest = String(32)  # an md5 hex digest: a fingerprint, never a secret
+
+# The shop SKUs that exist on N11, as the last full scan of N11's product listing found them.
+n11_product_links = Table(
+    "n11_product_links", metadata,
+    _store(),
+    Column("stock_code", String(100), primary_key=True),
+    Column("n11_product_id", String(40), nullable=False),
+    Column("n11_status", String(32)),
+    Column("sale_status", String(32)),
+    Column("catalog_id", String(40)),
+    Column("refreshed_at", UtcDateTime, nullable=False),
+)
+
+# The diff's baseline: per SKU and field group, the values N11 last confirmed. A group the update type does not
+# cover (or a SKU N11 does not let us update) follows N11's values from the scan instead, so a group that
+# becomes covered is compared with what N11 shows. ``<group>_failed_hash`` fingerprints the payload N11 last
+# failed for that group: it is not sent again unchanged.
+n11_product_sync_state = Table(
+    "n11_product_sync_state", metadata,
+    _store(),
+    Column("stock_code", String(100), primary_key=True),
+    Column("quantity", Integer),
+    Column("list_price", Money),
+    Column("sale_price", Money),
+    Column("currency", String(3)),
+    Column("description", LongText),
+    Column("vat_rate", Integer),
+    Column("preparing_day", Integer),
+    Column("shipment_template", String(100)),
+    Column("status", String(16)),
+    Column("stock_failed_hash", Digest),
+    Column("price_failed_hash", Digest),
+    Column("info_failed_hash", Digest),
+    Column("stock_updated_at", UtcDateTime),
+    Column("price_updated_at", UtcDateTime),
+    Column("info_updated_at", UtcDateTime),
+)
+
+# Refused SKUs with N11's reasons (Turkish, as N11 wrote them). task_id is N11's task id, or "local" for a shop
+# row that breaks N11's payload rules and was not sent (one row per SKU, replaced on every run).
+n11_product_sync_errors = Table(
+    "n11_product_sync_errors", metadata,
+    _store(),
+    Column("stock_code", String(100), primary_key=True),
+    Column("task_id", String(40), primary_key=True),
+    Column("run_id", String(250), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # local, fail, reject, no_result
+    Column("endpoint", String(32)),
+    Column("groups", String(32), nullable=False),
+    Column("reasons", Text, nullable=False),  # a JSON list of strings
+    Column("payload_hash", Digest),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+# Internal: each write batch of a run, saved before it is sent, with N11's task id stored the moment the receipt
+# arrives. A retried push task finds the id and does not send again (N11 writes are not idempotent, and N11 has
+# no way to look a task up by its content); the results step reads the payload to know what each SKU was sent.
+n11_product_push_batches = Table(
+    "n11_product_push_batches", metadata,
+    _store(),
+    Column("run_id", String(250), primary_key=True),
+    Column("endpoint", String(32), primary_key=True),
+    Column("batch_no", Integer, primary_key=True, autoincrement=False),
+    Column("payload", LongText, nullable=False),  # the JSON list of SKU entries
+    Column("payload_hash", Digest, nullable=False),
+    Column("sku_count", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attempted_at", UtcDateTime),  # set before sending: a try that dies mid-call leaves it
+    Column("task_id", String(40)),
+    Column("receipt_status", String(16)),
+    Column("receipt_reasons", Text),
+    Column("finished_at", UtcDateTime),  # when N11's per-SKU results were recorded
+    Column("result_status", String(16)),
+    Column("succeeded", Integer),
+    Column("failed", Integer),
+    Column("rejected", Integer),
+)
