@@ -11,6 +11,9 @@ Both start with a **gate** (skips the run when the store, or that integration, i
 with the Airflow Variable `n11_store_<slug>`, e.g. `{"active": false}`) and a **credential check** (fails at
 once, without retries, when N11 refuses the API key or secret of connection `n11_<slug>`).
 
+Every task of a store runs in the Airflow pool `n11_<slug>` (`python -m include.pools` creates them), so a
+backfill beside the schedule cannot exceed the store's N11 rate.
+
 A registry entry that cannot be used becomes a `n11_registry_error_<n>` DAG whose description names the
 store and the field; the other stores are unaffected.
 
@@ -133,7 +136,7 @@ def orders_dag(store: StoreConfig) -> DAG:
         start_date=_start(store),
         catchup=True,
         max_active_runs=4,
-        default_args=DEFAULT_ARGS,
+        default_args={**DEFAULT_ARGS, "pool": store.pool},
         tags=["n11", "orders", f"store:{store.slug}"],
     ) as dag:
         settings = store.as_dict()
@@ -151,7 +154,7 @@ def products_dag(store: StoreConfig) -> DAG:
         start_date=_start(store),
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args={**DEFAULT_ARGS, "pool": store.pool},
         tags=["n11", "products", f"store:{store.slug}"],
     ) as dag:
         settings = store.as_dict()

@@ -61,6 +61,12 @@ def test_the_orders_dag_runs_on_real_data_intervals_in_istanbul_time(tmp_path, m
     assert "| update_type | all |" in dag.doc_md
 
 
+def test_every_task_of_a_store_shares_its_pool(tmp_path, monkeypatch):
+    registry_of(tmp_path, monkeypatch, 2)
+    for kind in ("orders", "products"):
+        assert {t.pool for t in load_dag(f"n11_store_001_{kind}").tasks} == {"n11_store_001"}
+
+
 def test_the_products_dag_runs_one_at_a_time(tmp_path, monkeypatch):
     registry_of(tmp_path, monkeypatch, 1)
     dag = load_dag("n11_store_000_products")
