@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -61,13 +62,28 @@ def main() -> int:
               f"DAGs: n11_demo_orders, n11_demo_products (paused: unpause them in the UI)\n"
               f"Airflow's output: {log}; Ctrl-C stops Airflow and the sandbox.", flush=True)
         with open(log, "w", encoding="utf-8") as out:
+            # Its own process group: standalone starts a scheduler, an API server and more, which must all stop
+            # with it, whether this process gets Ctrl-C or a SIGTERM.
             process = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, stdout=out,
-                                       stderr=subprocess.STDOUT)
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+            signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
             try:
                 return process.wait()
             except KeyboardInterrupt:
-                process.terminate()
-                return process.wait(timeout=60)
+                return 130
+            finally:
+                stop_group(process)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 if __name__ == "__main__":
