@@ -123,21 +123,25 @@ def _trigger_timetable(cron: str) -> CronTriggerTimetable:
     return CronTriggerTimetable(cron, timezone=TZ)
 
 
-def _start(store: StoreConfig) -> pendulum.DateTime:
-    return pendulum.datetime(store.start_date.year, store.start_date.month, store.start_date.day, tz=TZ)
+def _store_dag_args(store: StoreConfig, kind: str, what: str) -> dict:
+    """What both DAGs of a store share: docs, start, retries, the store's pool and tags."""
+    start = store.start_date
+    return {
+        "doc_md": _doc(store, what),
+        "start_date": pendulum.datetime(start.year, start.month, start.day, tz=TZ),
+        "default_args": {**DEFAULT_ARGS, "pool": store.pool},
+        "tags": ["n11", kind, f"store:{store.slug}"],
+    }
 
 
 def orders_dag(store: StoreConfig) -> DAG:
     with DAG(
         dag_id=store.orders_dag_id,
         description=f"N11 orders of {store.name} into the shop database",
-        doc_md=_doc(store, "Pulls the N11 orders of each data interval into the shop database."),
         schedule=_interval_timetable(store.orders_schedule),
-        start_date=_start(store),
         catchup=True,
         max_active_runs=4,
-        default_args={**DEFAULT_ARGS, "pool": store.pool},
-        tags=["n11", "orders", f"store:{store.slug}"],
+        **_store_dag_args(store, "orders", "Pulls the N11 orders of each data interval into the shop database."),
     ) as dag:
         settings = store.as_dict()
         effective = gate(settings, "orders")
@@ -149,13 +153,11 @@ def products_dag(store: StoreConfig) -> DAG:
     with DAG(
         dag_id=store.products_dag_id,
         description=f"{store.name}: shop product changes to N11 (update type {store.update_type})",
-        doc_md=_doc(store, "Pushes the shop's product changes to N11, limited by the store's update type."),
         schedule=_trigger_timetable(store.products_schedule),
-        start_date=_start(store),
         catchup=False,
         max_active_runs=1,
-        default_args={**DEFAULT_ARGS, "pool": store.pool},
-        tags=["n11", "products", f"store:{store.slug}"],
+        **_store_dag_args(store, "products",
+                          "Pushes the shop's product changes to N11, limited by the store's update type."),
     ) as dag:
         settings = store.as_dict()
         effective = gate(settings, "products")
