@@ -7,6 +7,7 @@ and a rerun of the interval picks up where it failed without duplicating anythin
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -17,8 +18,12 @@ from include.orders.transform import IMPORTED_STATUSES, BadPackage, package_rows
 from include.orders.windows import Window, order_windows
 from include.registry import StoreConfig
 from include.store_status import utcnow
-from n11.client import N11Client
+from n11.client import PACKAGE_PAGE_SIZE, N11Client
 from n11.errors import N11AuthError, N11Error
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = PACKAGE_PAGE_SIZE
+SPLIT_FACTOR = 2  # parts per page of the answer: a denser part is cut again
 
 
 class OrderSyncError(Exception):
@@ -77,21 +82,49 @@ def sync_orders(client: N11Client, engine: Engine, store: StoreConfig, start: da
 
 def fetch_window(client: N11Client, store: StoreConfig, window: Window) -> tuple[list[dict], int]:
     """Every package of the window, one request series per status (N11 takes one per request); and the
-    number of pages read."""
+    number of pages read.
+
+    N11 sorts the answer by lastModifiedDate, and a package modified while a window is paged leaves it (its new
+    date lies past the window, which never reaches beyond the run's start) or, under N11's unverified "GMT+3"
+    shift, moves to its end. Either way every row after it moves up one place, so paging forward would skip a
+    package nobody touched; reading backwards would in turn skip one when a row arrives late in the middle.
+    One page, though, is one consistent answer. So a window whose answer spans several pages is cut in time
+    into parts, recursively, until each part fits on one page, and only single-page answers are kept. The
+    package that moved is not lost: its new date falls in a later run's interval. A window that fits one page
+    (an hourly run) costs nothing extra; a larger one costs about twice the requests of paging it.
+    """
     packages: list[dict] = []
     pages = 0
     for status in IMPORTED_STATUSES:
-        page = 0
-        try:
-            for content in client.iter_shipment_packages(start_ms=window.start_ms, end_ms=window.end_ms,
-                                                         status=status, sender=store.order_sender,
-                                                         by_last_modified=True):
+        parts = [window]
+        while parts:
+            part = parts.pop()
+            content, total_pages = _page(client, store, window, part, status, 0)
+            pages += 1
+            if total_pages <= 1:
                 packages.extend(content)
-                page += 1
-        except N11AuthError:
-            raise
-        except N11Error as exc:
-            raise OrderFetchError(f"store {store.slug!r}, window {window}: status {status} page {page}: {exc}; "
-                                  "nothing of this window was written") from exc
-        pages += page
+            elif part.end_ms - part.start_ms > 1:
+                parts.extend(reversed(part.split(SPLIT_FACTOR * total_pages)))
+            else:
+                log.warning("store %r: more than %d %s packages were modified in the millisecond %s; paging them "
+                            "forward, which N11 can shift if one changes meanwhile", store.slug, PAGE_SIZE, status,
+                            part.start.isoformat())
+                packages.extend(content)
+                for number in range(1, total_pages):
+                    packages.extend(_page(client, store, window, part, status, number)[0])
+                    pages += 1
     return packages, pages
+
+
+def _page(client: N11Client, store: StoreConfig, window: Window, part: Window, status: str,
+          number: int) -> tuple[list[dict], int]:
+    """One page of a part of the window, its failure named by store, window, status and page."""
+    try:
+        return client.shipment_packages_page(number, start_ms=part.start_ms, end_ms=part.end_ms, status=status,
+                                             sender=store.order_sender, by_last_modified=True, page_size=PAGE_SIZE)
+    except N11AuthError:
+        raise
+    except N11Error as exc:
+        where = f"page {number}" if part == window else f"part {part}, page {number}"
+        raise OrderFetchError(f"store {store.slug!r}, window {window}: status {status} {where}: {exc}; "
+                              "nothing of this window was written") from exc

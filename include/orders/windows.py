@@ -29,6 +29,12 @@ class Window:
     def end_ms(self) -> int:
         return to_ms(self.end)
 
+    def split(self, parts: int) -> list[Window]:
+        """At most ``parts`` contiguous windows of whole milliseconds covering this one as N11 sees it."""
+        start, end = self.start_ms, self.end_ms
+        cuts = sorted({start + (end - start) * i // parts for i in range(parts)} | {end})
+        return [Window(_at(a), _at(b)) for a, b in zip(cuts, cuts[1:], strict=False)]
+
     def __str__(self) -> str:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
 
@@ -36,6 +42,10 @@ class Window:
 def to_ms(moment: datetime) -> int:
     """Epoch milliseconds of an aware datetime, exactly (no float rounding)."""
     return (_utc(moment) - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _at(ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=ms)
 
 
 def from_ms(ms: int) -> datetime:

@@ -4,7 +4,7 @@ import copy
 import hmac
 import math
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -140,9 +140,12 @@ def _int_param(params: Mapping[str, Any], name: str, default: int | None) -> int
         ) from None
 
 
-def _page(rows: list, page: int, size: int) -> tuple[list, int]:
-    """The rows on a page (from 0) and the number of pages."""
-    return rows[page * size : (page + 1) * size], math.ceil(len(rows) / size)
+def _page(rows: list, page: int, size: int, repeat: bool = False) -> tuple[list, int]:
+    """The rows on a page (from 0) and the number of pages; with ``repeat`` every page after the first starts
+    with the last row of the page before it (as when a row arrives ahead of it between two requests)."""
+    stride = size - 1 if repeat and size > 1 else size
+    pages = 1 if len(rows) <= size else 1 + math.ceil((len(rows) - size) / stride)
+    return rows[page * stride : page * stride + size], pages if rows else 0
 
 
 class SandboxState:
@@ -156,7 +159,12 @@ class SandboxState:
         rest_auth_style: str = "403",
         queue_polls: int = 1,
         item_fail_spelling: str = "FAIL",
+        repeat_page_edge: bool = False,
+        page_hook: Callable[[Account, Mapping[str, str]], None] | None = None,
     ) -> None:
+        """``repeat_page_edge`` repeats a row across two pages of every listing; ``page_hook(account, query)``
+        runs before each shipment-package page is answered, so a test can change a package between pages;
+        ``queue_polls`` is how many polls a write task stays IN_QUEUE."""
         if rest_auth_style not in ("403", "400"):
             raise ValueError("rest_auth_style must be '403' or '400'")
         if item_fail_spelling not in ("FAIL", "Fail"):
@@ -165,6 +173,8 @@ class SandboxState:
         self.rest_auth_style = rest_auth_style
         self.queue_polls = queue_polls
         self.item_fail_spelling = item_fail_spelling
+        self.repeat_page_edge = repeat_page_edge
+        self.page_hook = page_hook
         self._accounts: dict[str, Account] = {}
         self._lock = threading.Lock()
         self._next_task_id = 1000
@@ -230,7 +240,7 @@ class SandboxState:
                 ),
                 key=lambda row: row["n11ProductId"],
             )
-            content, total_pages = _page(rows, page, size)
+            content, total_pages = _page(rows, page, size, self.repeat_page_edge)
             content = copy.deepcopy(content)
         return {
             "content": content,
@@ -277,13 +287,15 @@ class SandboxState:
                 and (not package_ids or str(package["id"]) in package_ids)
             )
 
+        if self.page_hook is not None:
+            self.page_hook(account, params)
         with account.lock:
             rows = sorted(
                 (package for package in account.packages if served(package)),
                 key=lambda package: (package["lastModifiedDate"], package["id"] or 0),
                 reverse=params.get("orderByDirection", "DESC").upper() != "ASC",
             )
-            content, total_pages = _page(rows, page, size)
+            content, total_pages = _page(rows, page, size, self.repeat_page_edge)
             content = [public(package) for package in content]
         return {
             "content": content,

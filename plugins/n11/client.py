@@ -158,29 +158,35 @@ class N11Client:
                 return
             page += 1
 
-    def iter_shipment_packages(self, *, start_ms: int | None = None, end_ms: int | None = None,
-                               status: str | None = None, sender: str | None = "ALL",
-                               by_last_modified: bool = True, direction: str = "ASC",
-                               order_number: str | None = None, package_ids: list[str] | None = None,
-                               page_size: int = PACKAGE_PAGE_SIZE) -> Iterator[list[dict]]:
-        """Yield shipment-package pages for one status (N11 takes one per request) until the last page."""
+    def iter_shipment_packages(self, *, page_size: int = PACKAGE_PAGE_SIZE, **query: Any) -> Iterator[list[dict]]:
+        """Yield shipment-package pages for one status (N11 takes one per request) until the last page.
+
+        ``query`` is that of ``shipment_packages_page``.
+        """
+        page = 0
+        while True:
+            content, total_pages = self.shipment_packages_page(page, page_size=page_size, **query)
+            if content:
+                yield content
+            if not content or page + 1 >= total_pages:
+                return
+            page += 1
+
+    def shipment_packages_page(self, page: int, *, start_ms: int | None = None, end_ms: int | None = None,
+                               status: str | None = None, sender: str | None = "ALL", by_last_modified: bool = True,
+                               direction: str = "ASC", order_number: str | None = None,
+                               package_ids: list[str] | None = None,
+                               page_size: int = PACKAGE_PAGE_SIZE) -> tuple[list[dict], int]:
+        """One page of shipment packages and N11's ``totalPages``."""
         params: dict[str, Any] = {
             "startDate": start_ms, "endDate": end_ms, "status": status, "sender": sender,
             "orderByField": "true" if by_last_modified else None, "orderByDirection": direction,
             "orderNumber": order_number, "packageIds": ",".join(package_ids) if package_ids else None,
-            "size": page_size,
+            "size": page_size, "page": page,
         }
-        params = {k: v for k, v in params.items() if v is not None}
-        page = 0
-        while True:
-            body = self._request("GET", SHIPMENT_PACKAGES, params={**params, "page": page})
-            content = _content(body, SHIPMENT_PACKAGES)
-            if content:
-                yield content
-            # "pageCount" is the row count of this page, not the page count: only totalPages says the end.
-            if not content or page + 1 >= int(body.get("totalPages") or 0):
-                return
-            page += 1
+        body = self._request("GET", SHIPMENT_PACKAGES, params={k: v for k, v in params.items() if v is not None})
+        # "pageCount" is the row count of this page, not the page count: only totalPages says the end.
+        return _content(body, SHIPMENT_PACKAGES), int(body.get("totalPages") or 0)
 
     # --- product write tasks -----------------------------------------------------------------------------
 
