@@ -209,3 +209,8 @@ def test_backfill_then_switch_the_store_off_and_on(cluster):
     on = airflow.trigger()
     assert airflow.task_states(on) == {"gate": "success", "check_credentials": "success", "load_orders": "success"}
     assert sandbox.calls("GET", "/rest/delivery/v1/shipmentPackages")
+
+    task_logs = list((airflow.home / "logs").rglob("*.log"))
+    assert task_logs, "the scheduler wrote no task log"
+    leaking = [log for log in [*task_logs, *airflow.home.glob("*.log")] if TEST_SECRET.encode() in log.read_bytes()]
+    assert leaking == [], f"the API secret appears in {leaking}"

@@ -1,0 +1,64 @@
+"""A sync run in a child process that stops at a chosen point and waits to be killed (SIGKILL by the test).
+
+``python -m tests.reliability.crash_child orders|push SANDBOX_URL SHOP_DB_PATH``, with the API key and secret in
+``N11_APPKEY`` and ``N11_APPSECRET``: prints ``READY`` at the point and sleeps. ``orders`` stops while writing
+the second window (its rows written, not committed); ``push`` stops after the first batch was sent and its
+receipt recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import date
+from types import SimpleNamespace
+
+from include.orders import sync as order_sync
+from include.products import links, push, sync
+from include.registry import StoreConfig
+from include.shop_db import engine_for
+from n11.client import ClientSettings, N11Client
+
+STORE = StoreConfig(slug="shop1", name="Test Mağaza", start_date=date(2026, 9, 1))
+FAST = ClientSettings(requests_per_minute=600_000, max_attempts=2, backoff_seconds=0.01)
+
+
+def wait_to_be_killed() -> None:
+    print("READY", flush=True)
+    time.sleep(120)
+    raise SystemExit("not killed")
+
+
+def stop_after_call(function, number: int):
+    """``function`` that waits to be killed once its call ``number`` has done its work."""
+    calls = []
+
+    def wrapper(*args, **kwargs):
+        result = function(*args, **kwargs)
+        calls.append(result)
+        if len(calls) == number:
+            wait_to_be_killed()
+        return result
+
+    return wrapper
+
+
+def main(mode: str, url: str, db: str) -> None:
+    from tests.include.orders.conftest import MONTH_END, MONTH_START
+
+    engine = engine_for(SimpleNamespace(conn_id="shop_db", conn_type="sqlite", host=db, schema=None))
+    client = N11Client(os.environ["N11_APPKEY"], os.environ["N11_APPSECRET"], url, FAST)
+    if mode == "orders":
+        order_sync.load_window = stop_after_call(order_sync.load_window, 2)
+        order_sync.sync_orders(client, engine, STORE, MONTH_START, MONTH_END)
+    else:
+        links.refresh(engine, client, STORE)
+        _, refs = sync.plan_run(engine, STORE, "run-1", sync.RunOptions())
+        push.send = stop_after_call(push.send, 1)
+        push.send_all(engine, client, STORE.slug, "run-1", refs)
+    raise SystemExit("the run ended before its stopping point")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,80 @@
+"""Bad input, one case per test: each fails or is held back with a message naming what is wrong, and costs
+nothing else. Cases already specified elsewhere are listed in docs/RELIABILITY.md and not repeated here:
+broken registry entry (tests/include/test_registry.py, tests/dags/test_dag_factory.py), a Variable with an unknown
+update type or not JSON (tests/include/test_settings.py, tests/dags/test_gate_and_credentials.py), sale above list
+and stock above 999999 (tests/include/products/test_changes.py), an N11 package with missing fields
+(tests/include/orders/test_sync.py, test_transform.py), an unknown order status (test_transform.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from include.orders.sync import OrderFetchError
+from include.orders.windows import order_windows
+from include.products import links
+from include.products.groups import PRICE_STOCK
+from include.sandbox import FaultConfig, N11Sandbox, SandboxState
+from include.shop_db import dispose_engines, engine_for
+from tests.conftest import make_state
+from tests.include.orders.conftest import MONTH_END, MONTH_START, STORE, expected, month_account, stored
+from tests.include.products.conftest import Harness, mirror
+from tests.reliability.conftest import FAULTY, Retried
+from tests.reliability.drivers import order_intervals, products_run
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def harness(sqlite_shop):
+    with N11Sandbox(make_state()).start() as sandbox:
+        yield Harness(engine_for(sqlite_shop), sandbox)
+    dispose_engines()
+
+
+def test_a_negative_price_is_a_local_error_naming_the_sku_and_the_other_changes_go_out(harness):
+    broken, fine = harness.plain(2)
+    harness.change(broken, sale_price=-5, list_price=-5)
+    harness.change(fine, quantity=harness.n11(fine)["quantity"] + 1)
+
+    products_run(harness, "run-1", Retried())
+
+    assert [entry["stockCode"] for entry in harness.sent(PRICE_STOCK)] == [fine]
+    [error] = harness.errors(kind="local")
+    assert error["stock_code"] == broken and "sale_price -5.0 is negative" in json.loads(error["reasons"])
+    assert harness.baseline(broken)["sale_price"] == harness.n11(broken)["salePrice"]  # the baseline did not move
+
+
+def test_a_shop_row_without_a_stock_code_is_counted_and_the_rest_goes_out(sqlite_shop):
+    with N11Sandbox(make_state()).start() as sandbox:
+        rows = mirror(sandbox.state.account("test-appkey"))
+        rows.append({**rows[0], "stock_code": " "})
+        harness = Harness(engine_for(sqlite_shop), sandbox, rows)
+        code = harness.plain()[0]
+        harness.change(code, quantity=harness.n11(code)["quantity"] + 2)
+        counts = links.refresh(harness.engine, harness.client, harness.store())
+        assert counts.no_stock_code == 1
+        products_run(harness, "run-1", Retried())
+        assert [entry["stockCode"] for entry in harness.sent(PRICE_STOCK)] == [code]
+        assert harness.n11(code)["quantity"] == harness.baseline(code)["quantity"]
+    dispose_engines()
+
+
+def test_an_n11_answer_in_html_fails_naming_store_window_and_status_and_writes_nothing(sqlite_shop):
+    with N11Sandbox(SandboxState([month_account()])).start() as sandbox:
+        engine = engine_for(sqlite_shop)
+        day = MONTH_START + 10 * DAY
+        sandbox.faults = FaultConfig(rate=1.0, kinds=("503",), paths=("/rest/",))
+        with pytest.raises(OrderFetchError) as failure:
+            order_intervals(sandbox, engine, STORE, day, day + DAY, DAY, FAULTY)
+        (window,) = order_windows(day, day + DAY, timedelta(hours=STORE.order_window_overlap_hours), MONTH_END)
+        assert f"store 'shop1', window {window}: status Created page 0:" in str(failure.value)
+        assert "HTTP 503: 503 Service Temporarily Unavailable" in str(failure.value)
+        assert stored(engine) == {"n11_orders": {}, "n11_order_lines": {}}
+
+        sandbox.faults = FaultConfig()
+        order_intervals(sandbox, engine, STORE, day, day + DAY, DAY, FAULTY)
+        assert stored(engine) == expected(sandbox, window.start, window.end)
+    dispose_engines()

@@ -1,0 +1,102 @@
+"""A worker killed mid-way (SIGKILL, not an exception) costs nothing: the rerun ends like a clean run.
+
+The sandbox runs in the test process; the sync runs in a child process that is killed at a chosen point.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from include.orders.windows import order_windows
+from include.products import push
+from include.sandbox import N11Sandbox, SandboxState
+from include.shop_db import dispose_engines, engine_for
+from include.tables import n11_order_lines, n11_orders, n11_product_push_batches
+from tests.conftest import ROOT, TEST_KEY, TEST_SECRET, Conn, make_state
+from tests.include.orders.conftest import MONTH_END, MONTH_START, STORE, expected, month_account, snapshot, stored
+from tests.include.products.conftest import ENDPOINT_PATHS, Harness
+from tests.reliability.conftest import FAULTY, Retried, record
+from tests.reliability.drivers import baseline_values, client_of, order_intervals, products_run, until_collected
+
+
+def kill_at_stop(mode: str, sandbox: N11Sandbox, shop: Conn) -> None:
+    """Run the child until it reports its stopping point, then SIGKILL it."""
+    env = {**os.environ, "N11_APPKEY": TEST_KEY, "N11_APPSECRET": TEST_SECRET}
+    child = subprocess.Popen([sys.executable, "-m", "tests.reliability.crash_child", mode, sandbox.url, shop.host],
+                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()
+        assert line.strip() == "READY", child.stderr.read()[-2000:]
+        child.send_signal(signal.SIGKILL)
+    finally:
+        assert child.wait(timeout=30) == -signal.SIGKILL
+
+
+@pytest.fixture
+def shop(tmp_path):
+    yield Conn("shop_db", "sqlite", str(tmp_path / "shop.db"))
+    dispose_engines()
+
+
+def test_an_order_load_killed_while_writing_a_window_is_rolled_back_and_the_rerun_equals_a_clean_run(shop):
+    with N11Sandbox(SandboxState([month_account()])).start() as sandbox:
+        kill_at_stop("orders", sandbox, shop)
+        engine = engine_for(shop)
+        windows = order_windows(MONTH_START, MONTH_END, timedelta(hours=3), MONTH_END)
+        assert stored(engine) == expected(sandbox, windows[0].start, windows[0].end)  # the second never landed
+
+        order_intervals(sandbox, engine, STORE, MONTH_START, MONTH_END, MONTH_END - MONTH_START, FAULTY)
+        clean = dataclasses.replace(STORE, slug="clean")
+        order_intervals(sandbox, engine, clean, MONTH_START, MONTH_END, MONTH_END - MONTH_START, FAULTY)
+        assert snapshot(engine) == snapshot(engine, "clean")
+        assert stored(engine) == expected(sandbox)
+        with engine.connect() as conn:
+            for table, key in ((n11_orders, n11_orders.c.order_number),
+                               (n11_order_lines, n11_order_lines.c.order_line_id)):
+                rows, keys = conn.execute(select(func.count(), func.count(key.distinct())).where(
+                    table.c.store == STORE.slug)).one()
+                assert rows == keys
+    record("crash: order load killed mid-window", kills=1, windows_committed_before_kill=1, rows_lost=0,
+           duplicates=0)
+
+
+def test_a_push_killed_after_the_first_batch_sends_nothing_twice_and_moves_no_unconfirmed_baseline(shop, tmp_path):
+    with N11Sandbox(make_state()).start() as sandbox, N11Sandbox(make_state()).start() as clean_n11:
+        harness = Harness(engine_for(shop), sandbox)
+        clean = Harness(engine_for(Conn("shop_db", "sqlite", str(tmp_path / "clean.db"))), clean_n11)
+        for h in (harness, clean):
+            price, stock, info = h.plain(3)
+            h.change(price, sale_price=h.n11(price)["salePrice"] - 1)
+            h.change(stock, quantity=h.n11(stock)["quantity"] + 4)
+            h.change(info, description="<p>Yeni açıklama</p>")
+        products_run(clean, "clean", Retried())
+
+        kill_at_stop("push", sandbox, shop)
+        first, second = sandbox.requests[-1].path, (set(ENDPOINT_PATHS.values()) - {sandbox.requests[-1].path}).pop()
+        n11_before = {code: dict(product) for code, product in harness.account.products.items()}
+        with harness.engine.connect() as conn:
+            saved = conn.execute(select(n11_product_push_batches).order_by(n11_product_push_batches.c.endpoint)).all()
+        assert [bool(batch.task_id) for batch in saved if ENDPOINT_PATHS[batch.endpoint] == first] == [True]
+        seeded = baseline_values(harness.engine)
+        assert all(row["quantity"] == n11_before[row["stock_code"]]["quantity"] for row in seeded)  # nothing moved
+
+        # Airflow retries the push task with the planned batches, then the sensor collects.
+        harness.client = client_of(sandbox, FAULTY)
+        refs = [push.BatchRef(batch.endpoint, batch.batch_no) for batch in saved]
+        push.send_all(harness.engine, harness.client, "shop1", "run-1", refs)
+        until_collected(harness, "run-1")
+
+        assert [len(sandbox.calls("POST", path)) for path in (first, second)] == [1, 1]  # each batch sent once
+        assert baseline_values(harness.engine) == baseline_values(clean.engine)
+        assert harness.account.products == clean.account.products
+    record("crash: product push killed after the first batch", kills=1, batches=2, batches_sent_twice=0,
+           baselines_moved_before_confirmation=0)
+
