@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from include.products import links, push, results, sync
 from include.products.source import SourceError
 from include.registry import StoreConfig
-from include.store_tasks import n11_client, shop_engine
+from include.store_tasks import credentials_refused, n11_client, shop_engine
 from n11.errors import N11AuthError
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def plan_changes(store_settings: dict) -> list[dict]:
         raise AirflowFailException(f"store {store.slug!r}: {exc}. Fix the store's products_source setting or the "
                                    "view in the shop database.") from None
     except N11AuthError as exc:
-        raise AirflowFailException(f"store {store.slug!r}: {exc}") from None
+        raise credentials_refused(store, exc) from None
     counts = {"links": link_counts.as_dict(), "plan": plan_counts, "dry_run": options.dry_run}
     get_current_context()["ti"].xcom_push(key="counts", value=counts)
     return [ref.as_dict() for ref in refs]
@@ -66,7 +66,7 @@ def push_batches(store_settings: dict, batches: list[dict]) -> list[str | None]:
     try:
         task_ids = push.send_all(shop_engine(store.shop_conn_id), n11_client(store), store.slug, run_id, refs)
     except N11AuthError as exc:
-        raise AirflowFailException(f"store {store.slug!r}: {exc}") from None
+        raise credentials_refused(store, exc) from None
     sent = Counter(ref.endpoint for ref, task_id in zip(refs, task_ids, strict=True) if task_id is not None)
     log.info("store %r push: %d of %d batch(es) with N11 (%s)", store.slug, sum(sent.values()), len(refs),
              ", ".join(f"{endpoint} {n}" for endpoint, n in sorted(sent.items())) or "nothing to send")

@@ -91,7 +91,7 @@ def check_credentials(store_settings: dict, integration: str) -> int:
         raise AirflowFailException(f"store {store.slug!r}: {exc}") from None
     except N11AuthError as exc:
         record_api_status(engine, store.slug, API_AUTH_FAILED, str(exc))
-        raise _credentials_refused(store, exc) from None
+        raise credentials_refused(store, exc) from None
     except N11Error as exc:
         record_api_status(engine, store.slug, API_UNREACHABLE, str(exc))
         raise
@@ -114,7 +114,7 @@ def load_orders(store_settings: dict, data_interval_start: datetime, data_interv
     except BadOrderData as exc:
         raise AirflowFailException(str(exc)) from None
     except N11AuthError as exc:
-        raise _credentials_refused(store, exc) from None
+        raise credentials_refused(store, exc) from None
     finally:
         client.close()
     log.info("%s", summary.log_line())
@@ -122,7 +122,8 @@ def load_orders(store_settings: dict, data_interval_start: datetime, data_interv
             **dataclasses.asdict(summary.counts)}
 
 
-def _credentials_refused(store: StoreConfig, exc: N11AuthError) -> AirflowFailException:
+def credentials_refused(store: StoreConfig, exc: N11AuthError) -> AirflowFailException:
+    """The failure of any task whose N11 call was refused: which store, and where to fix the key."""
     return AirflowFailException(
         f"store {store.slug!r}: {exc}. Fix the API Key / API Secret of connection {store.n11_conn_id!r} "
         "(Admin > Connections; the Test button checks them), then clear this run.")
