@@ -21,7 +21,15 @@ from sqlalchemy import Engine, create_engine, func, insert, select
 from include.products import results, sync
 from include.products.values import now_ms
 from include.registry import TIMEZONE, StoreConfig, load_registry
-from include.sandbox import DEMO_API_KEY, DEMO_API_SECRET, N11Sandbox, SandboxState, generate_account, shop_products
+from include.sandbox import (
+    DEMO_API_KEY,
+    DEMO_API_SECRET,
+    Account,
+    N11Sandbox,
+    SandboxState,
+    generate_account,
+    shop_products,
+)
 from include.tables import n11_order_lines, n11_orders, n11_product_source, n11_stores, source_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,15 +71,24 @@ def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> int:
         return subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
 
 
-def fill_product_source(engine: Engine, sandbox: N11Sandbox) -> int:
-    """The shop's product table, as a real shop's view would show it (created and filled once)."""
+def demo_account() -> Account:
+    """The sandbox's demo account with a month of orders up to the coming full hour."""
+    return generate_account(end=datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+
+
+def fresh_shop_db(sandbox: N11Sandbox) -> tuple[Engine, int]:
+    """An empty shop database with its product table filled, as a real shop's view would show it.
+
+    The sandbox's data is generated anew at every start: a shop database kept from an earlier one would mix
+    two data sets. Returns the engine and the number of products.
+    """
+    SHOP_DB.unlink(missing_ok=True)
+    engine = create_engine(f"sqlite:///{SHOP_DB}")
     source_metadata.create_all(engine)
+    rows = shop_products(sandbox.state.account(DEMO_API_KEY))
     with engine.begin() as conn:
-        if conn.scalar(select(func.count()).select_from(n11_product_source)):
-            return 0
-        rows = shop_products(sandbox.state.account(DEMO_API_KEY))
         conn.execute(insert(n11_product_source), rows)
-        return len(rows)
+    return engine, len(rows)
 
 
 def last_complete_day() -> pendulum.DateTime:
@@ -110,18 +127,14 @@ def report_products(engine: Engine, store: StoreConfig, since: datetime) -> None
 def main() -> int:
     HOME.mkdir(exist_ok=True)
     store = next(s for s in load_registry().stores if s.slug == SLUG)
-    account = generate_account(end=datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-                               + timedelta(hours=1))
-    with N11Sandbox(SandboxState([account])).start() as sandbox:
+    with N11Sandbox(SandboxState([demo_account()])).start() as sandbox:
         print(f"N11 sandbox at {sandbox.url} (demo account {DEMO_API_KEY!r})")
         env = airflow_env(sandbox.url)
         if airflow(env, "db", "migrate", log=HOME / "demo-db-migrate.log"):
             print("airflow db migrate failed: see .airflow/demo-db-migrate.log")
             return 1
-        engine = create_engine(f"sqlite:///{SHOP_DB}")
-        filled = fill_product_source(engine, sandbox)
-        if filled:
-            print(f"Shop product table n11_product_source filled with {filled} products")
+        engine, products = fresh_shop_db(sandbox)
+        print(f"Shop database {SHOP_DB.relative_to(ROOT)}: n11_product_source filled with {products} products")
         interval_end = last_complete_day()
         started = now_ms()
         failed = []

@@ -2,7 +2,8 @@
 
 The N11 sandbox serves on a fixed port (``N11_SANDBOX_PORT``, default 8711) for as long as Airflow runs;
 the demo store's connections live in Airflow's database (so the UI shows them and the N11 connection's Test
-button works), its Variable and pool are set, and the shop's product table is filled. Ctrl-C stops it all.
+button works), its Variable and pool are set, and the shop database starts empty with its product table
+filled. Ctrl-C stops it all.
 """
 
 from __future__ import annotations
@@ -12,12 +13,9 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine
-
-from include.demo import HOME, SHOP_DB, airflow, base_env, demo_connections, fill_product_source
-from include.sandbox import N11Sandbox, SandboxState, generate_account
+from include.demo import HOME, airflow, base_env, demo_account, demo_connections, fresh_shop_db
+from include.sandbox import N11Sandbox, SandboxState
 
 SANDBOX_PORT = int(os.environ.get("N11_SANDBOX_PORT", "8711"))
 UI_PORT = int(os.environ.get("AIRFLOW_PORT", "8080"))
@@ -48,13 +46,12 @@ def prepare(env: dict[str, str], sandbox: N11Sandbox) -> None:
     for step in steps:
         airflow(env, *step, log=HOME / "airflow-setup.log")
     subprocess.run([sys.executable, "-m", "include.pools"], env=env, check=True, stdout=subprocess.DEVNULL)
-    fill_product_source(create_engine(f"sqlite:///{SHOP_DB}"), sandbox)
+    fresh_shop_db(sandbox)
 
 
 def main() -> int:
     HOME.mkdir(exist_ok=True)
-    account = generate_account(end=datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
-    with N11Sandbox(SandboxState([account]), port=SANDBOX_PORT).start() as sandbox:
+    with N11Sandbox(SandboxState([demo_account()]), port=SANDBOX_PORT).start() as sandbox:
         env = ui_env()
         prepare(env, sandbox)
         log = HOME / "standalone.log"
