@@ -105,8 +105,8 @@ def report_registry_error(message: str) -> None:
     raise AirflowFailException(message)
 
 
-def _doc(store: StoreConfig, what: str) -> str:
-    rows = "\n".join(f"| {key} | {value} |" for key, value in store.as_dict().items())
+def _doc(store: StoreConfig, settings: dict, what: str) -> str:
+    rows = "\n".join(f"| {key} | {value} |" for key, value in settings.items())
     return (f"### {store.name}\n\n{what}\n\nStore page: {store.store_url or '-'}\n\n"
             f"Registry settings (the Variable `{store.variable_name}` may override active, order_sync, "
             f"product_sync and update_type at run time):\n\n| setting | value |\n|---|---|\n{rows}\n")
@@ -123,11 +123,11 @@ def _trigger_timetable(cron: str) -> CronTriggerTimetable:
     return CronTriggerTimetable(cron, timezone=TZ)
 
 
-def _store_dag_args(store: StoreConfig, kind: str, what: str) -> dict:
+def _store_dag_args(store: StoreConfig, settings: dict, kind: str, what: str) -> dict:
     """What both DAGs of a store share: docs, start, retries, the store's pool and tags."""
     start = store.start_date
     return {
-        "doc_md": _doc(store, what),
+        "doc_md": _doc(store, settings, what),
         "start_date": pendulum.datetime(start.year, start.month, start.day, tz=TZ),
         "default_args": {**DEFAULT_ARGS, "pool": store.pool},
         "tags": ["n11", kind, f"store:{store.slug}"],
@@ -135,31 +135,32 @@ def _store_dag_args(store: StoreConfig, kind: str, what: str) -> dict:
 
 
 def orders_dag(store: StoreConfig) -> DAG:
+    settings = store.as_dict()
     with DAG(
         dag_id=store.orders_dag_id,
         description=f"N11 orders of {store.name} into the shop database",
         schedule=_interval_timetable(store.orders_schedule),
         catchup=True,
         max_active_runs=4,
-        **_store_dag_args(store, "orders", "Pulls the N11 orders of each data interval into the shop database."),
+        **_store_dag_args(store, settings, "orders",
+                          "Pulls the N11 orders of each data interval into the shop database."),
     ) as dag:
-        settings = store.as_dict()
         effective = gate(settings, "orders")
         check_credentials(effective, "orders") >> load_orders(effective)
     return dag
 
 
 def products_dag(store: StoreConfig) -> DAG:
+    settings = store.as_dict()
     with DAG(
         dag_id=store.products_dag_id,
         description=f"{store.name}: shop product changes to N11 (update type {store.update_type})",
         schedule=_trigger_timetable(store.products_schedule),
         catchup=False,
         max_active_runs=1,
-        **_store_dag_args(store, "products",
+        **_store_dag_args(store, settings, "products",
                           "Pushes the shop's product changes to N11, limited by the store's update type."),
     ) as dag:
-        settings = store.as_dict()
         effective = gate(settings, "products")
         planned = plan_changes(effective)
         check_credentials(effective, "products") >> planned

@@ -22,7 +22,7 @@ from n11.client import PACKAGE_PAGE_SIZE, N11Client
 from n11.errors import N11AuthError, N11Error
 
 log = logging.getLogger(__name__)
-PAGE_SIZE = PACKAGE_PAGE_SIZE
+PAGE_SIZE = PACKAGE_PAGE_SIZE  # N11's maximum; a module constant so tests can make windows span pages
 SPLIT_FACTOR = 2  # parts per page of the answer: a denser part is cut again
 
 
