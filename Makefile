@@ -17,11 +17,11 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	touch $@
 
 demo: install
-	$(BIN)/python -m include.demo
+	$(BIN)/python -m devtools.demo
 
 # A local Airflow with the UI on the demo setup (sandbox, SQLite); prints the URL and login.
 airflow: install
-	$(BIN)/python -m include.local_airflow
+	$(BIN)/python -m devtools.local_airflow
 
 lint: install
 	$(BIN)/ruff check .

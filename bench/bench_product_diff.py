@@ -21,14 +21,15 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import create_engine, text, update
 
+from devtools.sandbox import N11Sandbox, SandboxState, generate_account, shop_products
+from devtools.sandbox.state import Account
+from include.clock import utcnow
 from include.products import baseline, links, push
 from include.products.groups import ENDPOINTS, GROUPS, PRICE_STOCK, PRODUCT_UPDATE
 from include.products.source import read_linked, source_table
 from include.products.sync import RunOptions, plan_run
-from include.products.values import canonical, now_ms
+from include.products.values import canonical
 from include.registry import StoreConfig
-from include.sandbox import N11Sandbox, SandboxState, generate_account, shop_products
-from include.sandbox.state import Account
 from include.tables import metadata, n11_product_source, source_metadata
 from n11.client import PRODUCT_PAGE_SIZE, ClientSettings, N11Client
 
@@ -73,7 +74,7 @@ def prepare(engine, account: Account) -> dict[str, int]:
     with engine.begin() as conn:
         shop = read_linked(conn, source_table(conn, STORE.products_source, [c for g in GROUPS for c in g.columns]),
                            STORE.slug)
-        baseline.write(conn, STORE.slug, GROUPS, canonical(shop), now_ms())
+        baseline.write(conn, STORE.slug, GROUPS, canonical(shop), utcnow())
     codes = list(shop.index[:: len(shop) // CHANGED][:CHANGED])
     changes = [lambda row: {"quantity": int(row.quantity) + 1},  # a third each: stock, price, description
                lambda row: {"list_price": row.list_price + 1, "sale_price": row.sale_price + 1},

@@ -11,7 +11,7 @@ Both start with a **gate** (skips the run when the store, or that integration, i
 with the Airflow Variable `n11_store_<slug>`, e.g. `{"active": false}`) and a **credential check** (fails at
 once, without retries, when N11 refuses the API key or secret of connection `n11_<slug>`).
 
-Every task of a store runs in the Airflow pool `n11_<slug>` (`python -m include.pools` creates them), so a
+Every task of a store runs in the Airflow pool `n11_<slug>` (`python -m include.tasks.pools` creates them), so a
 backfill beside the schedule cannot exceed the store's N11 rate.
 
 A registry entry that cannot be used becomes a `n11_registry_error_<n>` DAG whose description names the
@@ -44,7 +44,7 @@ DEFAULT_ARGS = {
 @task
 def gate(store: dict, integration: str) -> dict:
     """Effective settings (registry + Variable override); skips the rest when the store is off."""
-    from include import store_tasks
+    from include.tasks import store as store_tasks
 
     return store_tasks.gate(store, integration)
 
@@ -52,7 +52,7 @@ def gate(store: dict, integration: str) -> dict:
 @task(retries=0)
 def check_credentials(store: dict, integration: str) -> int:
     """N11's credential check; wrong credentials fail at once, without retries."""
-    from include import store_tasks
+    from include.tasks import store as store_tasks
 
     return store_tasks.check_credentials(store, integration)
 
@@ -60,9 +60,9 @@ def check_credentials(store: dict, integration: str) -> int:
 @task
 def load_orders(store: dict, data_interval_start=None, data_interval_end=None) -> dict:
     """The orders N11 modified in the run's data interval (padded by the store's overlap) into the shop DB."""
-    from include import store_tasks
+    from include.tasks import orders as order_tasks
 
-    return store_tasks.load_orders(store, data_interval_start, data_interval_end)
+    return order_tasks.load_orders(store, data_interval_start, data_interval_end)
 
 
 # Waiting for N11 to process the write tasks: the sensor gives its worker slot back between pokes, which come
@@ -73,28 +73,28 @@ RESULTS_TIMEOUT = timedelta(hours=2)
 
 
 @task
-def plan_changes(store: dict) -> list:
+def plan_changes(store: dict) -> dict:
     """Scan N11 for the shop's SKUs, then diff the shop against the baseline within the update type."""
-    from include import product_tasks
+    from include.tasks import products as product_tasks
 
     return product_tasks.plan_changes(store)
 
 
 @task
-def push_batches(store: dict, batches: list[dict]) -> list:
+def push_batches(store: dict, planned: dict) -> list:
     """Send the planned batches of at most 1000 SKUs; a retry re-uses the recorded N11 task ids."""
-    from include import product_tasks
+    from include.tasks import products as product_tasks
 
-    return product_tasks.push_batches(store, batches)
+    return product_tasks.push_batches(store, planned)
 
 
 @task.sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
              timeout=RESULTS_TIMEOUT, mode="reschedule")
-def collect_results(store: dict, counts: dict) -> PokeReturnValue:
+def collect_results(store: dict, planned: dict) -> PokeReturnValue:
     """Wait for N11's per-SKU results, record them and log the run's summary."""
-    from include import product_tasks
+    from include.tasks import products as product_tasks
 
-    return product_tasks.collect_results(store, counts)
+    return product_tasks.collect_results(store, planned)
 
 
 @task(retries=0)
@@ -164,7 +164,7 @@ def products_dag(store: StoreConfig) -> DAG:
         effective = gate(settings, "products")
         planned = plan_changes(effective)
         check_credentials(effective, "products") >> planned
-        push_batches(effective, planned) >> collect_results(effective, planned["counts"])
+        push_batches(effective, planned) >> collect_results(effective, planned)
     return dag
 
 

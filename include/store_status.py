@@ -3,10 +3,9 @@ website (the N11 logo linking to ``store_url``) and back office."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Engine, update
 
+from include.clock import utcnow
 from include.registry import StoreConfig
 from include.tables import n11_stores
 from include.upsert import upsert
@@ -15,11 +14,6 @@ API_OK = "ok"
 API_AUTH_FAILED = "auth_failed"
 API_ORDER_SERVICE_CLOSED = "order_service_closed"
 API_UNREACHABLE = "unreachable"
-
-
-def utcnow() -> datetime:
-    """Naive UTC, the convention of every time column in the shop database."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def record_settings(engine: Engine, store: StoreConfig) -> None:

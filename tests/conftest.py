@@ -31,7 +31,7 @@ os.environ.update({
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from include.sandbox import Account, N11Sandbox, SandboxState  # noqa: E402
+from devtools.sandbox import Account, N11Sandbox, SandboxState  # noqa: E402
 
 # A secret no output may ever show: pytest_runtest_makereport fails any test whose output contains it.
 TEST_SECRET = "s3cr3t-NEVER-PRINT-7f3a9c"
@@ -113,7 +113,7 @@ def sqlite_shop(tmp_path) -> Conn:
 
 
 def make_state(**options) -> SandboxState:
-    from include.sandbox import generate_account
+    from devtools.sandbox import generate_account
 
     account: Account = generate_account(seed=7, api_key=TEST_KEY, api_secret=TEST_SECRET, products=60, days=3,
                                         packages_per_day=5)

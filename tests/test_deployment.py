@@ -34,12 +34,14 @@ def test_every_airflow_service_uses_celery_the_project_image_and_mounts(service)
     assert "@postgres/airflow" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     assert "@shop-db:5432/" in env["AIRFLOW_CONN_SHOP_DB"]
     assert spec["build"] == "."
-    for folder in ("dags", "plugins", "include"):
-        assert f"./{folder}:/opt/airflow/{folder}" in spec["volumes"]
+    # The code comes from the image's wheel; only the DAG file and the registry are mounted.
+    assert "./dags:/opt/airflow/dags" in spec["volumes"]
+    assert f"./include/stores.yaml:{env['N11_STORES_FILE']}:ro" in spec["volumes"]
+    assert not any(volume.startswith(("./include:", "./plugins:")) for volume in spec["volumes"])
 
 
 def test_init_creates_the_store_pools():
-    assert "python -m include.pools" in " ".join(SERVICES["airflow-init"]["command"])
+    assert "python -m include.tasks.pools" in " ".join(SERVICES["airflow-init"]["command"])
 
 
 def test_no_secret_is_written_into_the_compose_file():
@@ -74,4 +76,5 @@ def test_the_image_is_the_pinned_airflow_with_the_pinned_requirements():
     dockerfile = (ROOT / "Dockerfile").read_text()
     pinned = re.search(r"^apache-airflow==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
     assert f"FROM apache/airflow:{pinned}-python3.11" in dockerfile
-    assert "requirements.txt" in dockerfile and "pip install --no-cache-dir --no-deps -e /opt/airflow" in dockerfile
+    assert "requirements.txt" in dockerfile and "pip install --no-cache-dir --no-deps /tmp/wheels/*.whl" in dockerfile
+    assert " -e " not in dockerfile, "the image installs the wheel, not an editable link"

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from include.clock import utcnow
 from include.orders.load import LoadCounts, load_window
 from include.orders.transform import IMPORTED_STATUSES, BadPackage, package_rows
 from include.orders.windows import Window, order_windows
 from include.registry import StoreConfig
-from include.store_status import utcnow
 from n11.client import PACKAGE_PAGE_SIZE, N11Client
 from n11.errors import N11AuthError, N11Error
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from include.orders.windows import from_ms
+from include.clock import from_ms
 
 log = logging.getLogger(__name__)
 
@@ -190,3 +190,4 @@ def _quantity(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
         raise BadPackage(f"{where}: quantity is not a whole number (got {value!r})")
     return int(value)
+

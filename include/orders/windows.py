@@ -8,10 +8,11 @@ both sides, never asked past now (a later run covers that), and cut into windows
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from include.clock import as_utc, at_ms, to_ms
 
 MAX_WINDOW = timedelta(days=14)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -33,41 +34,20 @@ class Window:
         """At most ``parts`` contiguous windows of whole milliseconds covering this one as N11 sees it."""
         start, end = self.start_ms, self.end_ms
         cuts = sorted({start + (end - start) * i // parts for i in range(parts)} | {end})
-        return [Window(_at(a), _at(b)) for a, b in zip(cuts, cuts[1:], strict=False)]
+        return [Window(at_ms(a), at_ms(b)) for a, b in zip(cuts, cuts[1:], strict=False)]
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
 
 
-def to_ms(moment: datetime) -> int:
-    """Epoch milliseconds of an aware datetime, exactly (no float rounding)."""
-    return (_utc(moment) - _EPOCH) // timedelta(milliseconds=1)
-
-
-def _at(ms: int) -> datetime:
-    return _EPOCH + timedelta(milliseconds=ms)
-
-
-def from_ms(ms: int) -> datetime:
-    """Naive UTC datetime of epoch milliseconds: the shop database's time convention."""
-    return (_EPOCH + timedelta(milliseconds=ms)).replace(tzinfo=None)
-
-
 def order_windows(start: datetime, end: datetime, overlap: timedelta, now: datetime,
                   longest: timedelta = MAX_WINDOW) -> list[Window]:
     """Windows covering [start - overlap, min(end + overlap, now)), each at most ``longest``; none if empty."""
-    lower = _utc(start) - overlap
-    upper = min(_utc(end) + overlap, _utc(now))
+    lower = as_utc(start) - overlap
+    upper = min(as_utc(end) + overlap, as_utc(now))
     windows = []
     while lower < upper:
         windows.append(Window(lower, min(lower + longest, upper)))
         lower = windows[-1].end
     return windows
 
-
-def _utc(moment: datetime) -> datetime:
-    """A plain aware-UTC datetime of any aware one (Airflow passes pendulum's, which mix badly with stdlib)."""
-    if moment.tzinfo is None:
-        raise ValueError(f"{moment!r} has no time zone; the data interval must be time-zone aware")
-    utc = moment.astimezone(UTC)
-    return datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, tzinfo=UTC)

@@ -16,10 +16,11 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, func, select
 
+from include.clock import utcnow
 from include.products import baseline
 from include.products.groups import GROUPS, N11_FIELDS, UPDATABLE_STATUSES, Group, covered_groups
 from include.products.source import source_table, stock_codes
-from include.products.values import canonical, changed, now_ms
+from include.products.values import canonical, changed
 from include.registry import StoreConfig
 from include.tables import n11_product_links
 from include.upsert import upsert
@@ -50,7 +51,7 @@ def refresh(engine: Engine, client: N11Client, store: StoreConfig) -> LinkCounts
     with engine.connect() as conn:
         codes, no_code = stock_codes(conn, source_table(conn, store.products_source, ["stock_code"]))
     found, scanned = scan(client, codes)
-    now = now_ms()
+    now = utcnow()
     with engine.begin() as conn:
         blocked = _blocked(conn, store.slug)
         _write_links(conn, store.slug, found, now)

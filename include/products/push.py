@@ -15,8 +15,9 @@ from datetime import timedelta
 import simplejson
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from include.clock import utcnow
 from include.products.groups import PRICE_STOCK
-from include.products.values import now_ms, payload_hash
+from include.products.values import payload_hash
 from include.tables import n11_product_push_batches
 from n11.client import MAX_SKUS_PER_TASK, N11Client
 from n11.errors import N11BadResponse, N11RequestRefused, N11Unavailable
@@ -56,7 +57,7 @@ def save(conn: Connection, store: str, run_id: str, entries: dict[str, list[dict
 
     Batches whose results were recorded more than RETAIN_DAYS ago are dropped: their payloads served their turn.
     """
-    now = now_ms()
+    now = utcnow()
     conn.execute(delete(batches).where(batches.c.store == store,
                                        batches.c.finished_at < now - timedelta(days=RETAIN_DAYS)))
     run = (batches.c.store == store) & (batches.c.run_id == run_id)
@@ -87,7 +88,7 @@ def send(engine: Engine, client: N11Client, store: str, run_id: str, ref: BatchR
             raise OutcomeUnknown(f"{ref} was sent at {batch.attempted_at:%Y-%m-%d %H:%M:%S} UTC without a receipt "
                                  "coming back, so N11 may have it; it is not sent again blindly. Its SKUs keep "
                                  "their baseline, so the next run sends them again.")
-        conn.execute(update(batches).where(key).values(attempted_at=now_ms()))
+        conn.execute(update(batches).where(key).values(attempted_at=utcnow()))
     submit = client.update_price_stock if ref.endpoint == PRICE_STOCK else client.update_products
     try:
         receipt = submit(loads(batch.payload))

@@ -18,10 +18,11 @@ import pandas as pd
 import simplejson
 from sqlalchemy import Connection, Engine, Row, func, select, union_all, update
 
+from include.clock import utcnow
 from include.products import baseline
 from include.products.groups import Group, groups_of
 from include.products.push import batches, loads
-from include.products.values import canonical, now_ms, part_hash, payload_hash
+from include.products.values import canonical, part_hash, payload_hash
 from include.tables import n11_product_sync_errors
 from include.upsert import upsert
 from n11.client import N11Client
@@ -69,7 +70,7 @@ def collect(engine: Engine, client: N11Client, store: str, run_id: str) -> bool:
 def record(conn: Connection, store: str, batch: Row, details: dict) -> None:
     """Write one finished task's results: baseline moves, failed payloads, error rows, the batch's counts."""
     entries = loads(batch.payload)
-    now = now_ms()
+    now = utcnow()
     counts = {"succeeded": 0, "failed": 0, "rejected": 0}
     if details["status"] == "REJECT":
         _errors(conn, store, batch, entries, "reject", {e["stockCode"]: details["reasons"] for e in entries}, now)

@@ -1,6 +1,6 @@
 """A products run, step by step: links -> plan -> push -> collect -> summary.
 
-The DAG runs each step as its own task (``include.product_tasks``); ``sync_products`` runs them in one process
+The DAG runs each step as its own task (``include.tasks.products``); ``sync_products`` runs them in one process
 for the demo and for tests that need no Airflow.
 """
 
@@ -14,10 +14,10 @@ from typing import Any
 import simplejson
 from sqlalchemy import Connection, Engine, delete
 
+from include.clock import utcnow
 from include.products import baseline, diff, links, push, results
 from include.products.groups import ENDPOINTS, GROUPS, covered_groups
 from include.products.source import read_linked, source_table
-from include.products.values import now_ms
 from include.registry import StoreConfig
 from include.tables import n11_product_sync_errors
 from n11.client import MAX_SKUS_PER_TASK, N11Client
@@ -93,7 +93,7 @@ def _record_local_errors(conn: Connection, store: str, run_id: str, plan: diff.P
     conn.execute(delete(errors).where(errors.c.store == store, errors.c.task_id == LOCAL))
     if plan.errors.empty:
         return
-    now = now_ms()
+    now = utcnow()
     rows = [{"store": store, "stock_code": code, "task_id": LOCAL, "run_id": run_id, "kind": LOCAL,
              "endpoint": None, "groups": ",".join(dict.fromkeys(found.group)),
              "reasons": simplejson.dumps(list(found.rule), ensure_ascii=False), "payload_hash": None,

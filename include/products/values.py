@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -105,12 +104,6 @@ def payload_hash(values: Any) -> str:
     """A stable fingerprint of a payload or part of one; Decimals hash by their text, so 10.00 stays 10.00."""
     text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
-
-
-def now_ms() -> datetime:
-    """Naive UTC at millisecond precision, the shop tables' convention (MySQL keeps no more)."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def part_hash(group: Group, entry: dict) -> str:

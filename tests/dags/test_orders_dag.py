@@ -8,7 +8,7 @@ import pendulum
 import pytest
 from sqlalchemy import create_engine, select
 
-from include.orders.windows import from_ms, to_ms
+from include.clock import from_ms, to_ms
 from include.shop_db import url_for
 from include.tables import n11_order_lines, n11_orders
 from tests.conftest import TEST_KEY

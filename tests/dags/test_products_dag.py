@@ -8,8 +8,8 @@ import logging
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from devtools.sandbox import shop_products
 from include.products.groups import UPDATABLE_STATUSES
-from include.sandbox import shop_products
 from include.shop_db import url_for
 from include.tables import n11_product_source, n11_product_sync_errors, n11_product_sync_state, source_metadata
 from tests.conftest import TEST_KEY

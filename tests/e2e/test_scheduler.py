@@ -24,7 +24,7 @@ import requests
 import yaml
 from sqlalchemy import create_engine, select, text
 
-from include.sandbox import N11Sandbox, SandboxState, generate_account
+from devtools.sandbox import N11Sandbox, SandboxState, generate_account
 from include.shop_db import url_for
 from include.tables import n11_orders
 from tests.conftest import TEST_KEY, TEST_SECRET, Conn
@@ -159,7 +159,7 @@ def cluster(tmp_path, metadata_db) -> Iterator[tuple[Cluster, N11Sandbox, Conn]]
                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True"}
         airflow = Cluster(env, tmp_path, port)
         airflow.cli("db", "migrate")
-        subprocess.run([sys.executable, "-m", "include.pools"], env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "include.tasks.pools"], env=env, check=True, capture_output=True)
         try:
             for command in (("api-server", "--port", str(port)), ("scheduler",), ("dag-processor",)):
                 airflow.start(*command)

@@ -14,7 +14,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import TypeVar
 
-from include.sandbox.server import RequestRecord
+from devtools.sandbox.server import RequestRecord
 from n11.client import ClientSettings
 
 T = TypeVar("T")

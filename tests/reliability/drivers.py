@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
+from devtools.sandbox import N11Sandbox
 from include.orders.sync import OrderSyncError, sync_orders
 from include.products import links, push, results, sync
 from include.registry import StoreConfig
-from include.sandbox import N11Sandbox
 from include.tables import n11_product_sync_state
 from n11.client import ClientSettings, N11Client
 from n11.errors import N11BadResponse, N11Unavailable

@@ -12,11 +12,11 @@ from datetime import timedelta
 
 import pytest
 
+from devtools.sandbox import FaultConfig, N11Sandbox, SandboxState
 from include.orders.sync import OrderFetchError
 from include.orders.windows import order_windows
 from include.products import links
 from include.products.groups import PRICE_STOCK
-from include.sandbox import FaultConfig, N11Sandbox, SandboxState
 from include.shop_db import dispose_engines, engine_for
 from tests.conftest import make_state
 from tests.include.orders.conftest import MONTH_END, MONTH_START, STORE, expected, month_account, stored

@@ -9,10 +9,11 @@ from datetime import timedelta
 
 import pytest
 
+from devtools.sandbox import N11Sandbox, SandboxState
+from devtools.sandbox.rules import canonical_status
+from include.clock import to_ms
 from include.orders import sync as order_sync
-from include.orders.windows import order_windows, to_ms
-from include.sandbox import N11Sandbox, SandboxState
-from include.sandbox.rules import canonical_status
+from include.orders.windows import order_windows
 from include.shop_db import engine_for
 from tests.include.orders.conftest import MONTH_END, STORE, expected, month_account, snapshot, stored
 from tests.reliability.conftest import FAULTY, record

@@ -15,9 +15,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from devtools.sandbox import N11Sandbox, SandboxState
 from include.orders.windows import order_windows
 from include.products import push
-from include.sandbox import N11Sandbox, SandboxState
 from include.shop_db import dispose_engines, engine_for
 from include.tables import n11_order_lines, n11_orders, n11_product_push_batches
 from tests.conftest import ROOT, TEST_KEY, TEST_SECRET, Conn, make_state

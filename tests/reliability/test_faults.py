@@ -14,13 +14,14 @@ from datetime import timedelta
 
 import pytest
 
+from devtools.sandbox import FaultConfig, N11Sandbox, SandboxState, generate_account
+from devtools.sandbox.faults import FAULT_KINDS
+from include.clock import to_ms
 from include.orders import sync as order_sync
-from include.orders.windows import order_windows, to_ms
+from include.orders.windows import order_windows
 from include.products import results
 from include.products.groups import PRICE_STOCK
 from include.products.sync import sync_products
-from include.sandbox import FaultConfig, N11Sandbox, SandboxState, generate_account
-from include.sandbox.faults import FAULT_KINDS
 from include.shop_db import dispose_engines, engine_for
 from n11.errors import N11Unavailable
 from tests.conftest import TEST_KEY, TEST_SECRET, make_state

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
+from devtools.sandbox import Account, N11Sandbox, SandboxState, generate_account
+from devtools.sandbox.rules import canonical_status
+from include.clock import from_ms, to_ms
 from include.orders.sync import SyncSummary, sync_orders
-from include.orders.windows import from_ms, to_ms
 from include.registry import StoreConfig
-from include.sandbox import Account, N11Sandbox, SandboxState, generate_account
-from include.sandbox.rules import canonical_status
 from include.shop_db import engine_for
 from include.tables import n11_order_lines, n11_orders
 from n11.client import ClientSettings, N11Client

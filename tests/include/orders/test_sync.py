@@ -11,10 +11,11 @@ from datetime import timedelta
 
 import pytest
 
+from devtools.sandbox import FaultConfig, generate_account
+from include.clock import to_ms
 from include.orders.load import LoadCounts
 from include.orders.sync import BadOrderData, OrderFetchError
-from include.orders.windows import order_windows, to_ms
-from include.sandbox import FaultConfig, generate_account
+from include.orders.windows import order_windows
 from tests.conftest import TEST_KEY, TEST_SECRET
 from tests.include.orders.conftest import (
     MONTH_END,

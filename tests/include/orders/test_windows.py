@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pendulum
 import pytest
 
-from include.orders.windows import MAX_WINDOW, Window, from_ms, order_windows, to_ms
+from include.clock import from_ms, to_ms
+from include.orders.windows import MAX_WINDOW, Window, order_windows
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)

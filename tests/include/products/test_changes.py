@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
 
+from devtools.sandbox import N11Sandbox, SandboxState, generate_account
 from include.products.groups import PRICE_STOCK, PRODUCT_UPDATE, UPDATABLE_STATUSES
-from include.sandbox import N11Sandbox, SandboxState, generate_account
 from include.shop_db import dispose_engines, engine_for
 from tests.conftest import TEST_KEY, TEST_SECRET
 from tests.include.products.conftest import Harness, mirror

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from devtools.sandbox import FaultConfig
+from include.clock import utcnow
 from include.products import links, push, results
 from include.products.groups import PRICE_STOCK
 from include.products.sync import RunOptions, plan_run
-from include.products.values import now_ms
-from include.sandbox import FaultConfig
 from include.tables import n11_product_push_batches
 
 RUN = "manual__2026-11-27T10:00:00+00:00"
@@ -84,7 +84,7 @@ def test_batches_recorded_long_ago_are_dropped_when_a_run_is_planned(quick_harne
     with quick_harness.engine.begin() as conn:
         push.save(conn, "shop1", "old-run", old_run)
         conn.execute(update(n11_product_push_batches).values(
-            finished_at=now_ms() - timedelta(days=push.RETAIN_DAYS + 1)))
+            finished_at=utcnow() - timedelta(days=push.RETAIN_DAYS + 1)))
         push.save(conn, "shop1", RUN, old_run)
         runs = conn.execute(select(n11_product_push_batches.c.run_id)).scalars().all()
     assert runs == [RUN]

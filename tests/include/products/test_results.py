@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from devtools.sandbox import N11Sandbox, rules
 from include.products.groups import PRICE_STOCK, PRODUCT_UPDATE
-from include.sandbox import N11Sandbox, rules
 from include.shop_db import dispose_engines, engine_for
 from tests.conftest import make_state
 from tests.include.products.conftest import Harness

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from include.clock import utcnow
 from include.products import results
 from include.products.sync import LISTED_ERRORS, RunOptions, run_report
-from include.products.values import now_ms
 
 
 @pytest.mark.parametrize(("conf", "options"), [
@@ -54,7 +54,7 @@ def test_a_finished_run_can_be_reported_from_the_shop_database(quick_harness):
     catalogue, plain = harness.catalogue(), harness.plain()[0]
     harness.change(catalogue, description="<p>Yeni</p>")
     harness.change(plain, quantity=harness.n11(plain)["quantity"] + 1)
-    since = now_ms()
+    since = utcnow()
 
     harness.sync("all")
 
@@ -64,7 +64,7 @@ def test_a_finished_run_can_be_reported_from_the_shop_database(quick_harness):
     assert lines[0] == (f"products run {harness.run_id}: pushed stock 1, price 0, info 1 SKU(s); calls "
                         "price-stock-update 1, product-update 1; succeeded 1, failed 1, rejected 0")
     assert lines[1].startswith(f"  {catalogue} [info] fail (N11 task ")
-    again = now_ms()
+    again = utcnow()
     harness.sync("all")  # nothing changed since: nothing to report
     with harness.engine.connect() as conn:
         assert results.last_run(conn, "shop1", again) is None

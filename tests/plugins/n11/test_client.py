@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from include.sandbox import FaultConfig, N11Sandbox
+from devtools.sandbox import FaultConfig, N11Sandbox
 from n11.client import PRODUCT_QUERY, SHIPMENT_PACKAGES, ClientSettings, N11Client
 from n11.errors import (
     N11AuthError,

@@ -14,8 +14,8 @@ import signal
 import subprocess
 import sys
 
-from include.demo import HOME, airflow, base_env, demo_account, demo_connections, fresh_shop_db
-from include.sandbox import N11Sandbox, SandboxState
+from devtools.demo import HOME, airflow, base_env, demo_account, demo_connections, fresh_shop_db
+from devtools.sandbox import N11Sandbox, SandboxState
 
 SANDBOX_PORT = int(os.environ.get("N11_SANDBOX_PORT", "8711"))
 UI_PORT = int(os.environ.get("AIRFLOW_PORT", "8080"))
@@ -45,7 +45,7 @@ def prepare(env: dict[str, str], sandbox: N11Sandbox) -> None:
     (HOME / "airflow-setup.log").unlink(missing_ok=True)
     for step in steps:
         airflow(env, *step, log=HOME / "airflow-setup.log")
-    subprocess.run([sys.executable, "-m", "include.pools"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "include.tasks.pools"], env=env, check=True, stdout=subprocess.DEVNULL)
     fresh_shop_db(sandbox)
 
 

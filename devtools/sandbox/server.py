@@ -11,11 +11,11 @@ from socketserver import TCPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from include.sandbox import rules, wire
-from include.sandbox.data import generate_account
-from include.sandbox.faults import FaultConfig
-from include.sandbox.state import Account, ApiError, SandboxState
-from include.sandbox.vocabulary import CATEGORY_TREE
+from devtools.sandbox import rules, wire
+from devtools.sandbox.data import generate_account
+from devtools.sandbox.faults import FaultConfig
+from devtools.sandbox.state import Account, ApiError, SandboxState
+from devtools.sandbox.vocabulary import CATEGORY_TREE
 
 JSON = "application/json;charset=UTF-8"
 OUTAGE_PAGE = (

@@ -2,7 +2,7 @@
 cannot run more of the store's N11 work at once than ``pool_slots`` (default 1). Each task's client also
 limits its own request rate, so a store never exceeds ``pool_slots`` x the connection's requests_per_minute.
 
-``python -m include.pools`` creates or updates the pools of the registry with ``airflow pools import``;
+``python -m include.tasks.pools`` creates or updates the pools of the registry with ``airflow pools import``;
 ``make airflow``, the compose file's init service and the scheduler test run it. (A DAG file may not touch
 the database at parse time, so the DAG factory cannot create them itself.)
 """

@@ -3,8 +3,8 @@
 import math
 from datetime import UTC, datetime
 
-from include.sandbox import generate_account, wire
-from include.sandbox.rules import FIRST_SERVED_MS, canonical_status
+from devtools.sandbox import generate_account, wire
+from devtools.sandbox.rules import FIRST_SERVED_MS, canonical_status
 
 SHIPMENTS = "/rest/delivery/v1/shipmentPackages"
 HOUR_MS = 3600 * 1000

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from include.sandbox import DEMO_API_KEY, DEMO_API_SECRET
+from devtools.sandbox import DEMO_API_KEY, DEMO_API_SECRET
 
 PRODUCTS = "/ms/product-query"
 PRICE_STOCK = "/ms/product/tasks/price-stock-update"

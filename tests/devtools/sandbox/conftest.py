@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import requests
 
-from include.sandbox import (
+from devtools.sandbox import (
     DEMO_API_KEY,
     DEMO_API_SECRET,
     Account,

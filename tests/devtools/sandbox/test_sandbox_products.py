@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from include.sandbox import wire
+from devtools.sandbox import wire
 
 PRODUCTS = "/ms/product-query"
 

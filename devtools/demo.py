@@ -18,10 +18,7 @@ from pathlib import Path
 import pendulum
 from sqlalchemy import Engine, create_engine, func, insert, select
 
-from include.products import results, sync
-from include.products.values import now_ms
-from include.registry import TIMEZONE, StoreConfig, load_registry
-from include.sandbox import (
+from devtools.sandbox import (
     DEMO_API_KEY,
     DEMO_API_SECRET,
     Account,
@@ -30,6 +27,9 @@ from include.sandbox import (
     generate_account,
     shop_products,
 )
+from include.clock import utcnow
+from include.products import results, sync
+from include.registry import TIMEZONE, StoreConfig, load_registry
 from include.tables import n11_order_lines, n11_orders, n11_product_source, n11_stores, source_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,7 +136,7 @@ def main() -> int:
         engine, products = fresh_shop_db(sandbox)
         print(f"Shop database {SHOP_DB.relative_to(ROOT)}: n11_product_source filled with {products} products")
         interval_end = last_complete_day()
-        started = now_ms()
+        started = utcnow()
         failed = []
         for dag_id, date in ((store.orders_dag_id, interval_end), (store.products_dag_id, pendulum.now("UTC"))):
             log = HOME / f"demo-{dag_id}.log"

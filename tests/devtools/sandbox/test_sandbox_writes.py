@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from include.sandbox import wire
+from devtools.sandbox import wire
 
 PRICE_STOCK = "/ms/product/tasks/price-stock-update"
 PRODUCT_UPDATE = "/ms/product/tasks/product-update"

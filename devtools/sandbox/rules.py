@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from include.sandbox.wire import ISTANBUL
+from devtools.sandbox.wire import ISTANBUL
 
 PRODUCT_STATUSES = (
     "Active",

@@ -1,6 +1,6 @@
 """Each path family refuses bad credentials in its own envelope, as N11 does."""
 
-from include.sandbox import DEMO_API_KEY, DEMO_API_SECRET
+from devtools.sandbox import DEMO_API_KEY, DEMO_API_SECRET
 
 PRODUCTS = "/ms/product-query"
 SHIPMENTS = "/rest/delivery/v1/shipmentPackages"

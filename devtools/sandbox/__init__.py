@@ -4,10 +4,10 @@ N11 offers no sandbox, so tests and the demo talk to this one; it reproduces N11
 (clamped windows, odd status spellings, split packages, asynchronous write tasks) and can inject faults.
 """
 
-from include.sandbox.data import DEMO_API_KEY, DEMO_API_SECRET, generate_account, shop_products
-from include.sandbox.faults import FaultConfig
-from include.sandbox.server import N11Sandbox, RequestRecord
-from include.sandbox.state import Account, SandboxState
+from devtools.sandbox.data import DEMO_API_KEY, DEMO_API_SECRET, generate_account, shop_products
+from devtools.sandbox.faults import FaultConfig
+from devtools.sandbox.server import N11Sandbox, RequestRecord
+from devtools.sandbox.state import Account, SandboxState
 
 __all__ = [
     "DEMO_API_KEY",

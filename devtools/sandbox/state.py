@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from include.sandbox import rules
-from include.sandbox.wire import ISTANBUL, task_date
+from devtools.sandbox import rules
+from devtools.sandbox.wire import ISTANBUL, task_date
 
 DEFAULT_PAGE_SIZE = 20
 HOUR_MS = 3600 * 1000

@@ -8,9 +8,9 @@ import random
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from include.sandbox import rules, vocabulary
-from include.sandbox.state import HOUR_MS, Account
-from include.sandbox.vocabulary import ProductKind
+from devtools.sandbox import rules, vocabulary
+from devtools.sandbox.state import HOUR_MS, Account
+from devtools.sandbox.vocabulary import ProductKind
 
 DEMO_API_KEY = "demo-appkey"
 DEMO_API_SECRET = "demo-appsecret"

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from include.sandbox import generate_account, shop_products
-from include.sandbox.rules import PACKAGE_STATUSES, canonical_status, sale_status
+from devtools.sandbox import generate_account, shop_products
+from devtools.sandbox.rules import PACKAGE_STATUSES, canonical_status, sale_status
 
 SHOP_COLUMNS = {
     "stock_code",

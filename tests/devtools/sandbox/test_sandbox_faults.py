@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from include.sandbox import FaultConfig
+from devtools.sandbox import FaultConfig
 
 PRODUCTS = "/ms/product-query"
 SHIPMENTS = "/rest/delivery/v1/shipmentPackages"

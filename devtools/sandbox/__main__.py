@@ -1,4 +1,4 @@
-"""`python -m include.sandbox --port N [--seed S] [--host H]`: serve the demo account until Ctrl-C."""
+"""`python -m devtools.sandbox --port N [--seed S] [--host H]`: serve the demo account until Ctrl-C."""
 
 import argparse
 import contextlib
@@ -6,11 +6,11 @@ import signal
 import sys
 import threading
 
-from include.sandbox import DEMO_API_KEY, N11Sandbox, SandboxState, generate_account
+from devtools.sandbox import DEMO_API_KEY, N11Sandbox, SandboxState, generate_account
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m include.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devtools.sandbox", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one")
     parser.add_argument("--seed", type=int, default=42, help="seed of the demo data")
     parser.add_argument("--host", default="127.0.0.1")

@@ -1,4 +1,4 @@
-"""`python -m include.sandbox` serves the demo account, prints its URL and key (never the secret)."""
+"""`python -m devtools.sandbox` serves the demo account, prints its URL and key (never the secret)."""
 
 import re
 import signal
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import requests
 
-from include.sandbox import DEMO_API_KEY, DEMO_API_SECRET
+from devtools.sandbox import DEMO_API_KEY, DEMO_API_SECRET
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_serves_the_demo_account_until_terminated():
     process = subprocess.Popen(
-        [sys.executable, "-m", "include.sandbox", "--port", "0", "--seed", "1"],
+        [sys.executable, "-m", "devtools.sandbox", "--port", "0", "--seed", "1"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -1,0 +1,30 @@
+"""The orders DAG's work: the orders N11 modified in the run's data interval into the shop database."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.orders.sync import BadOrderData, sync_orders
+from include.tasks.store_run import store_run
+
+log = logging.getLogger(__name__)
+
+
+def load_orders(store_settings: dict, data_interval_start: datetime, data_interval_end: datetime) -> dict:
+    """Load the interval's orders; log one summary line and return its counts.
+
+    N11 data the shop cannot take fails at once (a retry would get the same answer); N11 failing to answer
+    is raised as it is, so Airflow retries the task.
+    """
+    with store_run(store_settings) as run:
+        try:
+            summary = sync_orders(run.client, run.engine, run.store, data_interval_start, data_interval_end)
+        except BadOrderData as exc:
+            raise AirflowFailException(str(exc)) from None
+    log.info("%s", summary.log_line())
+    return {"windows": summary.windows, "pages": summary.pages, "packages": summary.packages,
+            **dataclasses.asdict(summary.counts)}

@@ -1,0 +1,70 @@
+"""The tasks every store DAG runs first: the gate (is the store switched on?) and N11's credential check."""
+
+from __future__ import annotations
+
+import logging
+
+from airflow.sdk import Variable
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from include.registry import StoreConfig
+from include.settings import SettingsError, apply_override, orders_enabled, products_enabled
+from include.store_status import (
+    API_AUTH_FAILED,
+    API_OK,
+    API_ORDER_SERVICE_CLOSED,
+    API_UNREACHABLE,
+    record_api_status,
+    record_settings,
+)
+from include.tasks.store_run import shop_engine, store_run
+from n11.errors import N11AuthError, N11Error, N11OrderServiceClosed
+
+log = logging.getLogger(__name__)
+
+ORDERS = "orders"
+PRODUCTS = "products"
+_ENABLED = {ORDERS: orders_enabled, PRODUCTS: products_enabled}
+_SWITCH = {ORDERS: "order_sync", PRODUCTS: "product_sync"}
+
+
+def gate(store_settings: dict, integration: str) -> dict:
+    """Apply the override Variable, record the effective settings, and skip the run if the store is off."""
+    store = StoreConfig.from_dict(store_settings)
+    try:
+        effective = apply_override(store, Variable.get(store.variable_name, default=None))
+    except SettingsError as exc:
+        raise AirflowFailException(str(exc)) from None
+    record_settings(shop_engine(effective.shop_conn_id), effective)
+    if not _ENABLED[integration](effective):
+        reason = "the store is passive (active=false)" if not effective.active else \
+            f"{_SWITCH[integration]}=false"
+        raise AirflowSkipException(f"store {store.slug!r}: {integration} skipped because {reason}; switch it with "
+                                   f"the Variable {store.variable_name!r} or in the store registry")
+    log.info("store %r: %s enabled (update_type=%s)", store.slug, integration, effective.update_type)
+    return effective.as_dict()
+
+
+def check_credentials(store_settings: dict, integration: str) -> int:
+    """Run N11's credential check (and the order service check for orders); record the outcome.
+
+    Wrong credentials fail the task at once, without retries: only a person can fix the key.
+    """
+    with store_run(store_settings) as run:
+        slug = run.store.slug
+        try:
+            count = run.client.check_credentials()
+            if integration == ORDERS:
+                run.client.check_order_service()
+        except N11OrderServiceClosed as exc:
+            record_api_status(run.engine, slug, API_ORDER_SERVICE_CLOSED, str(exc))
+            raise AirflowFailException(f"store {slug!r}: {exc}") from None
+        except N11AuthError as exc:
+            record_api_status(run.engine, slug, API_AUTH_FAILED, str(exc))
+            raise
+        except N11Error as exc:
+            record_api_status(run.engine, slug, API_UNREACHABLE, str(exc))
+            raise
+        record_api_status(run.engine, slug, API_OK, f"{count} products on N11")
+    log.info("store %r: N11 accepted the credentials; %d products on N11", slug, count)
+    return count
