@@ -1,17 +1,26 @@
-"""The shop database: an engine from an Airflow-style connection, and table creation.
+"""The shop database: an engine from an Airflow-style connection, table creation and upgrade in place.
 
 Plain SQLAlchemy: the connection is passed in as any object with Airflow's connection attributes, so this
 module needs no Airflow import and tests use it directly.
+
+A shop database made by an earlier version is upgraded on the next run: missing tables are created, missing
+columns added (a column a later version adds is nullable or has a server default, so existing rows stay as
+they are), and on MySQL/MariaDB key columns get the binary collation ``tables.ExactString`` asks for. Nothing
+is ever dropped or rewritten.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
-from sqlalchemy import URL, Engine, create_engine
+from sqlalchemy import URL, Column, Engine, create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import CreateColumn
 
-from include.tables import metadata
+from include.tables import ExactString, metadata
+
+log = logging.getLogger(__name__)
 
 _DRIVERS = {
     "postgres": "postgresql+psycopg2",
@@ -60,15 +69,43 @@ def engine_for(conn: ConnectionLike) -> Engine:
 
 
 def create_tables(engine: Engine, attempts: int = 3) -> None:
-    """Create the missing tables. Parallel first runs race on it (the loser sees "already exists"): the
-    next attempt finds the winner's tables and creates only what is still missing."""
+    """Create the missing tables and upgrade the existing ones. Parallel first runs race on it (the loser sees
+    "already exists"): the next attempt finds the winner's work and does only what is still missing."""
     for attempt in range(1, attempts + 1):
         try:
             metadata.create_all(engine)
+            upgrade_tables(engine)
             return
         except DBAPIError:
             if attempt == attempts:
                 raise
+
+
+def upgrade_tables(engine: Engine) -> list[str]:
+    """Bring tables an earlier version created up to this version's definitions; returns the statements run."""
+    inspector = inspect(engine)
+    preparer = engine.dialect.identifier_preparer
+    statements = []
+    for table in metadata.sorted_tables:
+        found = {column["name"]: column for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            spec = CreateColumn(column).compile(dialect=engine.dialect)
+            if column.name not in found:
+                statements.append(f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {spec}")
+            elif _needs_binary_collation(engine, column, found[column.name]):
+                statements.append(f"ALTER TABLE {preparer.format_table(table)} MODIFY {spec}")
+    with engine.begin() as conn:
+        for statement in statements:
+            log.info("shop database upgrade: %s", statement)
+            conn.execute(text(statement))
+    return statements
+
+
+def _needs_binary_collation(engine: Engine, column: Column, found: dict) -> bool:
+    if engine.dialect.name not in ("mysql", "mariadb") or not isinstance(column.type, ExactString):
+        return False
+    wanted = column.type.load_dialect_impl(engine.dialect).collation
+    return getattr(found["type"], "collation", None) != wanted
 
 
 def dispose_engines() -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, Numeric, String, Table, Text
 from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 metadata = MetaData()  # the tables this project owns, created if missing
 source_metadata = MetaData()  # the shop's side: a real shop brings its own view
@@ -16,6 +18,27 @@ source_metadata = MetaData()  # the shop's side: a real shop brings its own view
 UtcDateTime = DateTime().with_variant(mysql.DATETIME(fsp=3), "mysql", "mariadb")
 Money = Numeric(14, 2)
 Rate = Numeric(7, 2)
+
+
+class ExactString(TypeDecorator):
+    """A string compared byte for byte on every database.
+
+    MariaDB's and MySQL's default collations ignore case and trailing spaces, so there ``sku-1`` and ``SKU-1 ``
+    would be one key and a look-up of one would find the other. A binary no-pad collation makes them compare as
+    SQLite and PostgreSQL do.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine:
+        if dialect.name in ("mysql", "mariadb"):
+            collation = "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
+            return dialect.type_descriptor(mysql.VARCHAR(self.impl.length, collation=collation))
+        return dialect.type_descriptor(self.impl)
+
+
+StockCode = ExactString(100)  # the seller's SKU: the join key between the shop and N11
 
 
 def _store() -> Column:
@@ -64,7 +87,7 @@ n11_order_lines = Table(
     Column("order_number", String(32), nullable=False, index=True),
     Column("package_id", String(40)),
     Column("status", String(32), nullable=False),
-    Column("stock_code", String(100), index=True),
+    Column("stock_code", StockCode, index=True),
     Column("product_id", String(40)),
     Column("product_name", String(500)),
     Column("quantity", Integer, nullable=False),
@@ -84,7 +107,7 @@ n11_order_lines = Table(
 # view over its own schema; this default table is what the demo and the tests fill.
 n11_product_source = Table(
     "n11_product_source", source_metadata,
-    Column("stock_code", String(100), primary_key=True),
+    Column("stock_code", StockCode, primary_key=True),
     Column("title", String(500)),
     Column("description", Text),
     Column("list_price", Money),
@@ -106,7 +129,7 @@ Digest = String(32)  # an md5 hex digest: a fingerprint, never a secret
 n11_product_links = Table(
     "n11_product_links", metadata,
     _store(),
-    Column("stock_code", String(100), primary_key=True),
+    Column("stock_code", StockCode, primary_key=True),
     Column("n11_product_id", String(40), nullable=False),
     Column("n11_status", String(32)),
     Column("sale_status", String(32)),
@@ -121,7 +144,7 @@ n11_product_links = Table(
 n11_product_sync_state = Table(
     "n11_product_sync_state", metadata,
     _store(),
-    Column("stock_code", String(100), primary_key=True),
+    Column("stock_code", StockCode, primary_key=True),
     Column("quantity", Integer),
     Column("list_price", Money),
     Column("sale_price", Money),
@@ -144,7 +167,7 @@ n11_product_sync_state = Table(
 n11_product_sync_errors = Table(
     "n11_product_sync_errors", metadata,
     _store(),
-    Column("stock_code", String(100), primary_key=True),
+    Column("stock_code", StockCode, primary_key=True),
     Column("task_id", String(40), primary_key=True),
     Column("run_id", String(250), nullable=False, index=True),
     Column("kind", String(16), nullable=False),  # local, fail, reject, no_result
