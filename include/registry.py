@@ -49,6 +49,11 @@ class StoreConfig:
     order_window_overlap_hours: float = 3.0
     order_sender: str = "ALL"
     pool_slots: int = 1  # tasks of this store that may call N11 at once, across its DAGs and backfills
+    stock_buffer: int = 0  # safety stock subtracted from the shop's quantity before sending (floor 0)
+    price_markup_percent: float = 0.0  # applied to list and sale price, then rounded to kuruş
+    product_create: bool = True  # list shop products missing on N11 (while product_sync is on)
+    auto_approve_orders: bool = False  # approve new seller-fulfilled order lines on N11
+    notify: dict | None = None  # where failures are announced: {"email": [...], "slack_conn_id": "..."}
 
     @property
     def orders_dag_id(self) -> str:
@@ -97,7 +102,7 @@ class Registry:
 
 
 _FIELDS = tuple(StoreConfig.__dataclass_fields__)
-_BOOLS = ("active", "order_sync", "product_sync")
+_BOOLS = ("active", "order_sync", "product_sync", "product_create", "auto_approve_orders")
 
 
 def registry_path() -> Path:
@@ -173,6 +178,14 @@ def _check(values: dict[str, Any]) -> None:
     slots = values.get("pool_slots", 1)
     if isinstance(slots, bool) or not isinstance(slots, int) or not 1 <= slots <= 16:
         raise ValueError(f"field 'pool_slots' must be a whole number from 1 to 16, got {slots!r}")
+    buffer = values.get("stock_buffer", 0)
+    if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 0:
+        raise ValueError(f"field 'stock_buffer' must be a whole number >= 0, got {buffer!r}")
+    markup = values.get("price_markup_percent", 0)
+    if isinstance(markup, bool) or not isinstance(markup, int | float) or not -100 < markup <= 1000:
+        raise ValueError(f"field 'price_markup_percent' must be a number above -100, got {markup!r}")
+    if values.get("notify") is not None and not isinstance(values["notify"], dict):
+        raise ValueError(f"field 'notify' must be a mapping, got {values['notify']!r}")
     overlap = values.get("order_window_overlap_hours", 0)
     if isinstance(overlap, bool) or not isinstance(overlap, int | float) or not 0 <= overlap <= 24:
         raise ValueError(f"field 'order_window_overlap_hours' must be a number from 0 to 24, got {overlap!r}")

@@ -12,7 +12,8 @@ import json
 
 from include.registry import UPDATE_TYPES, StoreConfig
 
-OVERRIDABLE = ("active", "order_sync", "product_sync", "update_type")
+OVERRIDABLE = ("active", "order_sync", "product_sync", "update_type", "stock_buffer", "price_markup_percent",
+               "product_create", "auto_approve_orders")
 
 
 class SettingsError(ValueError):
@@ -39,11 +40,17 @@ def apply_override(store: StoreConfig, raw: str | None) -> StoreConfig:
     unknown = sorted(set(override) - set(OVERRIDABLE))
     if unknown:
         raise fail(f"has unknown key(s) {', '.join(unknown)}; allowed: {', '.join(OVERRIDABLE)}")
-    for key in ("active", "order_sync", "product_sync"):
+    for key in ("active", "order_sync", "product_sync", "product_create", "auto_approve_orders"):
         if key in override and not isinstance(override[key], bool):
             raise fail(f"has {key}={override[key]!r}; it must be true or false")
     if "update_type" in override and override["update_type"] not in UPDATE_TYPES:
         raise fail(f"has update_type={override['update_type']!r}; it must be one of {', '.join(UPDATE_TYPES)}")
+    buffer = override.get("stock_buffer", 0)
+    if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 0:
+        raise fail(f"has stock_buffer={buffer!r}; it must be a whole number >= 0")
+    markup = override.get("price_markup_percent", 0)
+    if isinstance(markup, bool) or not isinstance(markup, int | float) or not -100 < markup <= 1000:
+        raise fail(f"has price_markup_percent={markup!r}; it must be a number above -100")
     return dataclasses.replace(store, **override)
 
 
