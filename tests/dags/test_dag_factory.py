@@ -5,8 +5,12 @@ from __future__ import annotations
 import pendulum
 import pytest
 import yaml
+from airflow.timetables.base import DataInterval, TimeRestriction
 from airflow.timetables.interval import CronDataIntervalTimetable
+from airflow.timetables.trigger import CronTriggerTimetable
+from croniter import CroniterBadDateError
 
+from include.registry import parse_store
 from tests.dags.conftest import ROOT, load_dag
 
 TZ = "Europe/Istanbul"
@@ -101,32 +105,34 @@ def _lol_levels() -> list[str]:
             *(f"&a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9))]
 
 
-# Each broken entry (YAML text) with how its error must name it: the store (or the entry when the slug
-# itself is broken) and the field.
+# Each broken entry (YAML text) with how its error must name it: the store (None: the slug itself is broken,
+# so the entry's position names it) and the field or the problem.
 BROKEN_ENTRIES = [
-    ("{slug: feb30, name: F, start_date: 2026-02-30}", "store 'feb30'", "start_date"),
-    ("{slug: year1, name: Y, start_date: 0001-01-01}", "store 'year1'", "start_date"),
-    ("{slug: far, name: Y, start_date: 2101-01-01}", "store 'far'", "start_date"),
-    (f"{{slug: {'s' * 65}, name: S, start_date: 2026-01-01}}", None, "slug"),
-    (f"{{slug: longname, name: {'N' * 256}, start_date: 2026-01-01}}", "store 'longname'", "name"),
+    ("{slug: feb30, name: F, start_date: 2026-02-30}", "store 'feb30'", "field 'start_date' must be"),
+    ("{slug: year1, name: Y, start_date: 0001-01-01}", "store 'year1'", "field 'start_date' must be"),
+    ("{slug: far, name: Y, start_date: 2101-01-01}", "store 'far'", "field 'start_date' must be"),
+    (f"{{slug: {'s' * 65}, name: S, start_date: 2026-01-01}}", None, "field 'slug' must be"),
+    (f"{{slug: longname, name: {'N' * 256}, start_date: 2026-01-01}}", "store 'longname'", "field 'name' must be"),
     (f"{{slug: longurl, name: U, start_date: 2026-01-01, store_url: 'https://n11.com/{'u' * 490}'}}",
-     "store 'longurl'", "store_url"),
+     "store 'longurl'", "field 'store_url' must be"),
     ("{slug: sqlsource, name: Q, start_date: 2026-01-01, products_source: 'p; DROP TABLE n11_orders'}",
-     "store 'sqlsource'", "products_source"),
+     "store 'sqlsource'", "field 'products_source' must be"),
     (f"{{slug: longsource, name: Q, start_date: 2026-01-01, products_source: {'t' * 129}}}",
-     "store 'longsource'", "products_source"),
+     "store 'longsource'", "field 'products_source' must be"),
     ("{slug: seconds, name: C, start_date: 2026-01-01, orders_schedule: '* * * * * *'}", "store 'seconds'",
-     "orders_schedule"),
+     "field 'orders_schedule' must be"),
     ("{slug: reboot, name: R, start_date: 2026-01-01, products_schedule: '@reboot'}", "store 'reboot'",
-     "products_schedule"),
-    ("{slug: bomb, start_date: 2026-01-01, name: [" + ", ".join(_lol_levels()) + "]}", "store 'bomb'", "name"),
+     "field 'products_schedule' must be"),
+    ("{slug: bomb, start_date: 2026-01-01, name: [" + ", ".join(_lol_levels()) + "]}", "store 'bomb'",
+     "field 'name' must be"),
     ("{slug: deep, name: D, start_date: 2026-01-01, notify: " + "[" * 900 + "]" * 900 + "}", "store 'deep'",
-     "notify"),
+     "field 'notify' must be"),
     (f"{{slug: bigint, name: B, start_date: 2026-01-01, pool_slots: {'9' * 5000}}}", "store 'bigint'",
-     "pool_slots"),
+     "field 'pool_slots' must be"),
     ("{slug: markup, name: M, start_date: 2026-01-01, price_markup_percent: -100}", "store 'markup'",
-     "price_markup_percent"),
-    ("{slug: mail, name: M, start_date: 2026-01-01, notify: {email: [ops]}}", "store 'mail'", "notify.email"),
+     "field 'price_markup_percent' must be"),
+    ("{slug: mail, name: M, start_date: 2026-01-01, notify: {email: [ops]}}", "store 'mail'",
+     "field 'notify.email' must be"),
     ("not a mapping", None, "an entry must be a mapping"),
 ]
 
@@ -142,12 +148,11 @@ def test_one_good_store_among_every_kind_of_broken_entry_keeps_its_dags(tmp_path
     assert set(dags.dag_ids) - {d.dag_id for d in errors} == {"n11_good_orders", "n11_good_products"}
     assert len(errors) == len(BROKEN_ENTRIES)
     by_entry = {int(d.dag_id.split("_")[3]): d for d in errors}
-    for index, (_, store, field) in enumerate(BROKEN_ENTRIES, start=2):
+    for index, (_, store, problem) in enumerate(BROKEN_ENTRIES, start=2):
         description = by_entry[index].description
         assert len(description) < 1000 and len(by_entry[index].doc_md) < 1200
-        named = field if field.startswith("an entry") else f"field {field!r} must be"
         label = f"{store} (entry {index})" if store else f"entry {index}"
-        assert f"BROKEN store registry entry: {label}: {named}" in description, description
+        assert f"BROKEN store registry entry: {label}: {problem}" in description, description
 
 
 @pytest.mark.parametrize(("content", "problem"), [
@@ -169,8 +174,6 @@ def test_a_registry_file_that_cannot_be_used_becomes_one_error_dag(tmp_path, mon
 
 def _run_gap_seconds(timetable) -> float:
     """Seconds between the first two runs Airflow's timetable schedules from 2026-01-01."""
-    from airflow.timetables.base import DataInterval, TimeRestriction
-
     timetable.validate()
     restriction = TimeRestriction(earliest=pendulum.datetime(2026, 1, 1, tz=TZ), latest=None, catchup=True)
     first = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
@@ -183,10 +186,6 @@ def _run_gap_seconds(timetable) -> float:
                                       "0 0 * * 5#2", "0 0 ? * *", "0 12 1 JAN MON", "@hourly", "@daily",
                                       "@weekly", "@monthly", "@quarterly", "@yearly"])
 def test_every_schedule_the_registry_accepts_runs_on_airflows_timetables_a_minute_apart_or_more(schedule):
-    from airflow.timetables.trigger import CronTriggerTimetable
-
-    from include.registry import parse_store
-
     store = parse_store({"slug": "s", "name": "S", "start_date": "2026-01-01", "orders_schedule": schedule,
                          "products_schedule": schedule})
     assert _run_gap_seconds(CronDataIntervalTimetable(store.orders_schedule, timezone=TZ)) >= 60
@@ -196,8 +195,6 @@ def test_every_schedule_the_registry_accepts_runs_on_airflows_timetables_a_minut
 def test_what_the_registry_refuses_airflow_would_run_every_second_or_fail_to_schedule():
     """Why the registry checks schedules itself: Airflow takes a sixth cron field as seconds, and accepts a
     cron that matches no date, failing only when it schedules."""
-    from croniter import CroniterBadDateError
-
     assert _run_gap_seconds(CronDataIntervalTimetable("* * * * * *", timezone=TZ)) == 1
     with pytest.raises(CroniterBadDateError):
         _run_gap_seconds(CronDataIntervalTimetable("0 0 31 2 *", timezone=TZ))
