@@ -1,7 +1,8 @@
 """N11 store DAGs, two per store of the store registry (``include/stores.yaml`` or ``N11_STORES_FILE``).
 
 - `n11_<slug>_orders` pulls the store's N11 orders of each data interval into the shop database
-  (hourly by default, Europe/Istanbul, catch-up on: an outage or a backfill re-extracts past intervals).
+  (every 15 minutes by default, Europe/Istanbul, catch-up on: an outage or a backfill re-extracts past
+  intervals).
 - `n11_<slug>_products` pushes the shop's product changes to N11, limited by the store's update type.
   Run options go in the run's conf: `{"full_resync": true}` sends every allowed field group,
   `{"dry_run": true}` computes and logs the changes and sends nothing. (They are not DAG `params`:
@@ -15,7 +16,8 @@ Every task of a store runs in the Airflow pool `n11_<slug>` (`python -m include.
 backfill beside the schedule cannot exceed the store's N11 rate.
 
 A registry entry that cannot be used becomes a `n11_registry_error_<n>` DAG whose description names the
-store and the field; the other stores are unaffected.
+store and the field; the other stores are unaffected. A registry file that cannot be used at all (not YAML,
+no `stores:` list, broken `defaults:`) becomes the one DAG `n11_registry_error`.
 
 This file reads only the registry at import: no Variables, connections, databases or HTTP.
 """
@@ -30,7 +32,8 @@ from airflow.sdk import DAG, PokeReturnValue, get_parsing_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from include.registry import TIMEZONE, EntryError, StoreConfig, load_registry
+from include.registry import TIMEZONE, EntryError, StoreConfig, load_registry_or_error
+from include.settings import OVERRIDABLE
 
 TZ = pendulum.timezone(TIMEZONE)
 DEFAULT_ARGS = {
@@ -108,8 +111,8 @@ def report_registry_error(message: str) -> None:
 def _doc(store: StoreConfig, settings: dict, what: str) -> str:
     rows = "\n".join(f"| {key} | {value} |" for key, value in settings.items())
     return (f"### {store.name}\n\n{what}\n\nStore page: {store.store_url or '-'}\n\n"
-            f"Registry settings (the Variable `{store.variable_name}` may override active, order_sync, "
-            f"product_sync and update_type at run time):\n\n| setting | value |\n|---|---|\n{rows}\n")
+            f"Registry settings (the Variable `{store.variable_name}` may override {', '.join(OVERRIDABLE)} "
+            f"at run time):\n\n| setting | value |\n|---|---|\n{rows}\n")
 
 
 @cache
@@ -169,10 +172,11 @@ def products_dag(store: StoreConfig) -> DAG:
 
 
 def registry_error_dag(error: EntryError) -> DAG:
+    what = "store registry file" if error.index is None else "store registry entry"
     with DAG(
         dag_id=error.dag_id,
-        description=f"BROKEN store registry entry: {error.message}"[:500],
-        doc_md=f"### Broken store registry entry\n\n{error.message}\n\nFix the entry; this DAG then disappears.",
+        description=f"BROKEN {what}: {error.message}"[:500],
+        doc_md=f"### Broken {what}\n\n{error.message}\n\nFix it; this DAG then disappears.",
         schedule=None,
         tags=["n11", "registry-error"],
     ) as dag:
@@ -183,7 +187,7 @@ def registry_error_dag(error: EntryError) -> DAG:
 def build_dags() -> dict[str, DAG]:
     """Every DAG of the registry, or only the one a task process asks for (it re-parses this file)."""
     wanted = get_parsing_context().dag_id
-    registry = load_registry()
+    registry = load_registry_or_error()
     dags: dict[str, DAG] = {}
     for store in registry.stores:
         for dag_id, factory in ((store.orders_dag_id, orders_dag), (store.products_dag_id, products_dag)):
