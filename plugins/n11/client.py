@@ -266,9 +266,12 @@ class N11Client:
 
     def _count(self, body: Any, key: str, endpoint: str, *, required: bool = False) -> int | None:
         """A whole, non-negative number of the answer; None when N11 left it out (unless ``required``)."""
-        value = body.get(key) if isinstance(body, dict) else None
-        if value is None and not required:
-            return None
+        if required:
+            value = self._required(body, key, endpoint)
+        else:
+            value = body.get(key) if isinstance(body, dict) else None
+            if value is None:
+                return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise N11BadResponse(f"N11 answered {endpoint} with {key}={self._clean(repr(value))[:50]}, not a "
                                  f"whole number of at least 0: {self._excerpt(body)}")
@@ -352,7 +355,7 @@ class N11Client:
             raise N11BadResponse(f"N11 {method} {path} answered JSON nested too deeply to read",
                                  status=response.status_code) from None
         except ValueError:
-            excerpt = error_message(response.status_code, self._clean(response.text or ""), 120)
+            excerpt = error_message(response.status_code, response.text or "", self._secret, 120)
             reason = f"HTTP {response.status_code} but the body is not JSON: {excerpt!r}"
             if idempotent:
                 raise _Retryable(reason, final=N11BadResponse) from None
@@ -368,8 +371,8 @@ class N11Client:
                                  f"redirects are not followed, so the API key and secret go only to "
                                  f"{urlsplit(self.base_url).netloc}. Check the connection's API base URL",
                                  status=status)
-        text = self._clean(response.text or "")
-        message = error_message(status, text)
+        text = response.text or ""
+        message = error_message(status, text, self._secret)
         if is_missing_header(status, text):
             raise N11AuthError("N11 says a credential header is missing: the connection's API key (login) or "
                                f"API secret (password) is empty [{message}]", status=status, n11_message=message)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 
 class N11Error(Exception):
@@ -53,26 +53,36 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 SCRUBBED = "[secret removed]"
+WITHHELD = "[answer left out: it quotes the API secret]"
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def scrub(text: str, secret: str) -> str:
-    """The text without the secret, also in its JSON-escaped and URL-encoded spellings (an echo may use them)."""
+    """The text without the secret: its plain, JSON-escaped and URL-encoded spellings are cut out, and a text
+    still holding the secret's letters and digits in a row (escaped once more, quoted by repr) is left out."""
     if not secret:
         return text
-    for spelling in sorted({secret, json.dumps(secret)[1:-1], quote(secret, safe="")}, key=len, reverse=True):
+    spellings = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+                 quote(secret, safe=""), quote_plus(secret, safe="")}
+    for spelling in sorted(spellings, key=len, reverse=True):
         text = text.replace(spelling, SCRUBBED)
+    skeleton = _NOT_ALNUM.sub("", secret)
+    if len(skeleton) >= 8 and skeleton in _NOT_ALNUM.sub("", text):
+        return WITHHELD
     return text
 
 
-def error_message(status: int, text: str, limit: int = 300) -> str:
-    """N11's own words from an error answer (its scrubbed text), whatever its envelope."""
+def error_message(status: int, text: str, secret: str, limit: int = 300) -> str:
+    """N11's own words from an error answer, whatever its envelope; scrubbed of the secret before and after
+    unwrapping the envelope (which unescapes one level), and only then cut to ``limit``."""
+    text = scrub(text, secret)
     try:
         body = json.loads(text)
     except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
         parts = [body.get(k) for k in ("@type", "errorCode", "exception", "error", "message", "errorMessage")]
-        found = " ".join(str(p) for p in parts if p)
+        found = scrub(" ".join(str(p) for p in parts if p), secret)
         if found:
             return found[:limit]
     plain = " ".join(_TAGS.sub(" ", text).split())
