@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -229,6 +229,7 @@ class N11Client:
             return replace(self._spring_page(TASK_DETAILS, number, skus or {"content": []}, page_size), answer=body)
 
         items: list[dict] = []
+        body: Any = None  # the last page's answer: it carries the task's status
         for page in self._pages(TASK_DETAILS, fetch):
             items.extend({**item, "status": _norm(item.get("status"))} for item in page.content)
             body = page.answer
@@ -244,7 +245,7 @@ class N11Client:
 
     # --- paging -----------------------------------------------------------------------------------------
 
-    def _pages(self, endpoint: str, fetch: Any) -> Paginator:
+    def _pages(self, endpoint: str, fetch: Callable[[int], Page]) -> Paginator:
         return Paginator(endpoint, fetch, self.settings.max_pages)
 
     def _spring_page(self, endpoint: str, number: int, body: Any, page_size: int) -> Page:
