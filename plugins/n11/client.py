@@ -336,7 +336,7 @@ class N11Client:
             except requests.ConnectTimeout as exc:
                 raise _Retryable(f"could not connect ({type(exc).__name__})") from None
             except requests.RequestException as exc:
-                what = f"no complete answer within {seconds:g} s (call_timeout)" if cut.expired else \
+                what = f"no complete answer within {seconds:.3g} s (call_timeout)" if cut.expired else \
                     f"no complete answer ({type(exc).__name__})"
                 if idempotent:
                     raise _Retryable(what) from None
