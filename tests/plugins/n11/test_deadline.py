@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,9 +17,9 @@ PRODUCTS = b'{"content": [], "totalElements": 3, "totalPages": 1, "last": true, 
 TRICKLING = dict(requests_per_minute=600_000, read_timeout=1.0, backoff_seconds=0.01, backoff_max_seconds=0.02)
 
 
-def trickling(*, body_only: bool) -> HostileServer:
+def trickling(*, body_only: bool, tls_dir: Path | None = None) -> HostileServer:
     return HostileServer(lambda request: Answer(200, PRODUCTS, {"Content-Type": "application/json"}, trickle=0.2,
-                                                trickle_body=body_only))
+                                                trickle_body=body_only), tls_dir)
 
 
 @pytest.mark.parametrize("body_only", [False, True], ids=["from the status line", "in the body"])
@@ -30,6 +31,19 @@ def test_a_trickling_answer_ends_the_attempt_at_call_timeout(body_only):
         with pytest.raises(N11Unavailable, match=f"GET {PRODUCT_QUERY} .*no complete answer within 1 s"):
             client.check_credentials()
         assert time.monotonic() - start < 10  # the answer alone would take a minute
+
+
+def test_the_deadline_holds_over_https_as_n11_speaks_it(tmp_path, monkeypatch):
+    with trickling(body_only=False, tls_dir=tmp_path) as server:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.ca_file))  # trust the server's own certificate
+        client = N11Client(TEST_KEY, TEST_SECRET, server.url, ClientSettings(**TRICKLING, call_timeout=1.0,
+                                                                             max_attempts=1))
+        assert client.base_url.startswith("https://")
+        start = time.monotonic()
+        with pytest.raises(N11Unavailable, match="no complete answer within 1 s"):
+            client.check_credentials()
+        assert time.monotonic() - start < 10
+        assert len(server.received) == 1  # the request did arrive: the deadline cut the TLS answer
 
 
 def test_retries_of_a_trickling_server_end_within_max_retry_seconds():
