@@ -8,6 +8,8 @@ and a rerun of the interval picks up where it failed without duplicating anythin
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -92,39 +94,73 @@ def fetch_window(client: N11Client, store: StoreConfig, window: Window) -> tuple
     into parts, recursively, until each part fits on one page, and only single-page answers are kept. The
     package that moved is not lost: its new date falls in a later run's interval. A window that fits one page
     (an hourly run) costs nothing extra; a larger one costs about twice the requests of paging it.
+
+    A lying answer cannot make this run away: the client refuses a page announcing more pages than a read may
+    take or empty before its announced end, and the window fails before its parts would cost more than the
+    client's ``max_requests_per_window``.
     """
+    budget = client.settings.max_requests_per_window
     packages: list[dict] = []
     pages = 0
     for status in IMPORTED_STATUSES:
         parts = [window]
         while parts:
             part = parts.pop()
-            content, total_pages = _page(client, store, window, part, status, 0)
+            content, total_pages = _page(client, store, window, part, status)
             pages += 1
             if total_pages <= 1:
                 packages.extend(content)
             elif part.end_ms - part.start_ms > 1:
-                parts.extend(reversed(part.split(SPLIT_FACTOR * total_pages)))
+                pieces = min(SPLIT_FACTOR * total_pages, part.end_ms - part.start_ms)
+                _within(budget, pages + len(parts) + pieces, store, window, status,
+                        f"{pages} made, {len(parts)} parts waiting, and part {part} announces totalPages {total_pages}")
+                parts.extend(reversed(part.split(pieces)))
             else:
                 log.warning("store %r: more than %d %s packages were modified in the millisecond %s; paging them "
                             "forward, which N11 can shift if one changes meanwhile", store.slug, PAGE_SIZE, status,
                             part.start.isoformat())
-                packages.extend(content)
-                for number in range(1, total_pages):
-                    packages.extend(_page(client, store, window, part, status, number)[0])
+                for content in _paged_forward(client, store, window, part, status):
                     pages += 1
+                    _within(budget, pages + len(parts), store, window, status,
+                            f"{pages} made paging the millisecond {part.start.isoformat()} forward")
+                    packages.extend(content)
     return packages, pages
 
 
-def _page(client: N11Client, store: StoreConfig, window: Window, part: Window, status: str,
-          number: int) -> tuple[list[dict], int]:
-    """One page of a part of the window, its failure named by store, window, status and page."""
+def _within(budget: int, needed: int, store: StoreConfig, window: Window, status: str, numbers: str) -> None:
+    """Fail the window once reading it would take more requests than the budget allows."""
+    if needed > budget:
+        raise OrderFetchError(f"store {store.slug!r}, window {window}: status {status}: reading the window would "
+                              f"take more than {budget} requests (the N11 connection extra max_requests_per_window): "
+                              f"{numbers}; nothing of this window was written")
+
+
+def _query(store: StoreConfig, part: Window, status: str) -> dict:
+    return {"start_ms": part.start_ms, "end_ms": part.end_ms, "status": status, "sender": store.order_sender,
+            "by_last_modified": True, "page_size": PAGE_SIZE}
+
+
+def _page(client: N11Client, store: StoreConfig, window: Window, part: Window, status: str) -> tuple[list[dict], int]:
+    """The first page of a part of the window and N11's ``totalPages``."""
+    with _named(store, window, part, status, "page 0"):
+        return client.shipment_packages_page(0, **_query(store, part, status))
+
+
+def _paged_forward(client: N11Client, store: StoreConfig, window: Window, part: Window,
+                   status: str) -> Iterator[list[dict]]:
+    """Every page of a part of the window, read forward."""
+    with _named(store, window, part, status, "paged forward"):
+        yield from client.iter_shipment_packages(**_query(store, part, status))
+
+
+@contextmanager
+def _named(store: StoreConfig, window: Window, part: Window, status: str, where: str) -> Iterator[None]:
+    """A failed read named by store, window, status and page; credential refusals pass as they are."""
     try:
-        return client.shipment_packages_page(number, start_ms=part.start_ms, end_ms=part.end_ms, status=status,
-                                             sender=store.order_sender, by_last_modified=True, page_size=PAGE_SIZE)
+        yield
     except N11AuthError:
         raise
     except N11Error as exc:
-        where = f"page {number}" if part == window else f"part {part}, page {number}"
+        where = where if part == window else f"part {part}, {where}"
         raise OrderFetchError(f"store {store.slug!r}, window {window}: status {status} {where}: {exc}; "
                               "nothing of this window was written") from exc

@@ -1,25 +1,32 @@
 """HTTP client of N11's seller API.
 
-One ``requests.Session`` per client sends the ``appkey``/``appsecret`` headers N11 wants. Every call goes
+One ``requests.Session`` per client sends the ``appkey``/``appsecret`` headers N11 wants, only to the configured
+host: https, or plain http to this machine (the sandbox); redirects are never followed. Every call goes
 through a client-side rate limiter and is retried with exponential backoff on 429, 5xx, timeouts and
 resets (``Retry-After`` is honoured). Writes are not idempotent at N11, so they are retried only when N11
 certainly did not take them (429, 502-504, a connection that never opened); otherwise the caller hears
-``N11Unavailable`` and must look up the outcome instead of sending twice.
+``N11Unavailable`` and must look up the outcome instead of sending twice. Each attempt has a total deadline
+(``call_timeout``) and a call with its retries another (``max_retry_seconds``); paged reads go through the one
+``Paginator``, bounded by ``max_pages``.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import simplejson
 import tenacity
 
+from n11.deadline import DeadlineAdapter, deadline
 from n11.errors import (
     N11AuthError,
     N11BadResponse,
@@ -31,7 +38,9 @@ from n11.errors import (
     is_auth_refusal,
     is_missing_header,
     is_refused_request,
+    scrub,
 )
+from n11.paging import Page, Paginator
 from n11.provider import DEFAULT_BASE_URL
 
 log = logging.getLogger(__name__)
@@ -56,11 +65,14 @@ class ClientSettings:
 
     requests_per_minute: float = 600.0  # N11 documents 1000/min for order listing: stay well under
     connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    read_timeout: float = 60.0  # the longest silence within an answer
+    call_timeout: float = 120.0  # the longest one attempt may take, from connecting to the answer's last byte
     max_attempts: int = 5
-    max_retry_seconds: float = 300.0
+    max_retry_seconds: float = 300.0  # the longest a call may take, its retries and waits included
     backoff_seconds: float = 1.0  # first wait; doubled on every retry
     backoff_max_seconds: float = 60.0
+    max_pages: int = 2000  # the most pages one paged read may take: a 200k-SKU product scan is 800
+    max_requests_per_window: int = 2000  # the most requests one order window may take, its parts included
 
     @classmethod
     def from_extra(cls, extra: dict[str, Any]) -> ClientSettings:
@@ -112,11 +124,16 @@ class N11Client:
 
     def __init__(self, api_key: str, api_secret: str, base_url: str = DEFAULT_BASE_URL,
                  settings: ClientSettings | None = None):
-        self.base_url = base_url.rstrip("/")
+        self.base_url = checked_base_url(base_url)
         self.api_key = api_key
+        self._secret = api_secret
         self.settings = settings or ClientSettings()
         self._limiter = RateLimiter(self.settings.requests_per_minute)
         self._session = requests.Session()
+        for scheme in ("http://", "https://"):
+            self._session.mount(scheme, DeadlineAdapter())
+        if self.base_url.startswith("http://"):
+            self._session.trust_env = False  # no proxy (nor .netrc) between the client and this machine
         self._session.headers.update({"Accept": "application/json", "User-Agent": INTEGRATOR})
         # A header left out makes N11 say which one is missing, which is the clearer message.
         self._session.headers.update({k: v for k, v in (("appkey", api_key), ("appsecret", api_secret)) if v})
@@ -132,7 +149,7 @@ class N11Client:
     def check_credentials(self) -> int:
         """Validate key and secret together; returns the store's product count on N11."""
         page = self._request("GET", PRODUCT_QUERY, params={"page": 0, "size": 1})
-        return int(_required(page, "totalElements", PRODUCT_QUERY))
+        return self._count(page, "totalElements", PRODUCT_QUERY, required=True)
 
     def check_order_service(self) -> None:
         """Raise ``N11OrderServiceClosed`` when the order service refuses this API user."""
@@ -147,37 +164,37 @@ class N11Client:
     # --- reads -------------------------------------------------------------------------------------------
 
     def iter_products(self, page_size: int = PRODUCT_PAGE_SIZE, **filters: Any) -> Iterator[list[dict]]:
-        """Yield ``/ms/product-query`` pages (Spring pages) until the last one."""
-        page = 0
-        while True:
-            body = self._request("GET", PRODUCT_QUERY, params={**filters, "page": page, "size": page_size})
-            content = _content(body, PRODUCT_QUERY)
-            if content:
-                yield content
-            if not content or body.get("last") is True or page + 1 >= int(body.get("totalPages") or 0):
-                return
-            page += 1
+        """Yield the rows of ``/ms/product-query`` page by page (Spring pages) until the last one."""
+        def fetch(number: int) -> Page:
+            body = self._request("GET", PRODUCT_QUERY, params={**filters, "page": number, "size": page_size})
+            return self._spring_page(PRODUCT_QUERY, number, body, page_size)
 
-    def iter_shipment_packages(self, *, page_size: int = PACKAGE_PAGE_SIZE, **query: Any) -> Iterator[list[dict]]:
+        for page in self._pages(PRODUCT_QUERY, fetch):
+            if page.content:
+                yield page.content
+
+    def iter_shipment_packages(self, **query: Any) -> Iterator[list[dict]]:
         """Yield shipment-package pages for one status (N11 takes one per request) until the last page.
 
         ``query`` is that of ``shipment_packages_page``.
         """
-        page = 0
-        while True:
-            content, total_pages = self.shipment_packages_page(page, page_size=page_size, **query)
-            if content:
-                yield content
-            if not content or page + 1 >= total_pages:
-                return
-            page += 1
+        def fetch(number: int) -> Page:
+            return self._shipment_page(number, **query)
 
-    def shipment_packages_page(self, page: int, *, start_ms: int | None = None, end_ms: int | None = None,
-                               status: str | None = None, sender: str | None = "ALL", by_last_modified: bool = True,
-                               direction: str = "ASC", order_number: str | None = None,
-                               package_ids: list[str] | None = None,
-                               page_size: int = PACKAGE_PAGE_SIZE) -> tuple[list[dict], int]:
-        """One page of shipment packages and N11's ``totalPages``."""
+        for page in self._pages(SHIPMENT_PACKAGES, fetch):
+            if page.content:
+                yield page.content
+
+    def shipment_packages_page(self, page: int, **query: Any) -> tuple[list[dict], int]:
+        """One page of shipment packages and N11's ``totalPages``, checked like every page of a paged read."""
+        answer = self._shipment_page(page, **query)
+        answer.check(self.settings.max_pages)
+        return answer.content, answer.total_pages or 0
+
+    def _shipment_page(self, page: int, *, start_ms: int | None = None, end_ms: int | None = None,
+                       status: str | None = None, sender: str | None = "ALL", by_last_modified: bool = True,
+                       direction: str = "ASC", order_number: str | None = None, package_ids: list[str] | None = None,
+                       page_size: int = PACKAGE_PAGE_SIZE) -> Page:
         params: dict[str, Any] = {
             "startDate": start_ms, "endDate": end_ms, "status": status, "sender": sender,
             "orderByField": "true" if by_last_modified else None, "orderByDirection": direction,
@@ -186,7 +203,9 @@ class N11Client:
         }
         body = self._request("GET", SHIPMENT_PACKAGES, params={k: v for k, v in params.items() if v is not None})
         # "pageCount" is the row count of this page, not the page count: only totalPages says the end.
-        return _content(body, SHIPMENT_PACKAGES), int(body.get("totalPages") or 0)
+        return Page(SHIPMENT_PACKAGES, page, self._content(body, SHIPMENT_PACKAGES),
+                    total_pages=self._count(body, "totalPages", SHIPMENT_PACKAGES),
+                    size=self._count(body, "size", SHIPMENT_PACKAGES))
 
     # --- product write tasks -----------------------------------------------------------------------------
 
@@ -203,18 +222,18 @@ class N11Client:
 
         Returns ``{"taskId", "status", "reasons", "items": [{"itemCode", "status", "reasons", "sku"}]}``.
         """
-        items: list[dict] = []
-        page = 0
-        while True:
+        def fetch(number: int) -> Page:
             body = self._request("POST", TASK_DETAILS,
-                                 payload={"taskId": task_id, "pageable": {"page": page, "size": page_size}})
-            skus = body.get("skus") or {}
-            content = skus.get("content") or []
-            items.extend({**item, "status": _norm(item.get("status"))} for item in content)
-            if not content or skus.get("last", True) or page + 1 >= int(skus.get("totalPages") or 0):
-                break
-            page += 1
-        return {"taskId": task_id, "status": _norm(_required(body, "status", TASK_DETAILS)),
+                                 payload={"taskId": task_id, "pageable": {"page": number, "size": page_size}})
+            skus = body.get("skus") if isinstance(body, dict) else None
+            return replace(self._spring_page(TASK_DETAILS, number, skus or {"content": []}, page_size), answer=body)
+
+        items: list[dict] = []
+        body: Any = None  # the last page's answer: it carries the task's status
+        for page in self._pages(TASK_DETAILS, fetch):
+            items.extend({**item, "status": _norm(item.get("status"))} for item in page.content)
+            body = page.answer
+        return {"taskId": task_id, "status": _norm(self._required(body, "status", TASK_DETAILS)),
                 "reasons": body.get("reasons") or [], "items": items}
 
     def _submit(self, path: str, skus: list[dict], integrator: str) -> dict:
@@ -222,18 +241,66 @@ class N11Client:
             raise ValueError(f"a write task takes 1 to {MAX_SKUS_PER_TASK} SKUs, got {len(skus)}")
         receipt = self._request("POST", path, payload={"payload": {"integrator": integrator, "skus": skus}},
                                 idempotent=False)
-        return {**receipt, "status": _norm(_required(receipt, "status", path))}
+        return {**receipt, "status": _norm(self._required(receipt, "status", path))}
+
+    # --- paging -----------------------------------------------------------------------------------------
+
+    def _pages(self, endpoint: str, fetch: Callable[[int], Page]) -> Paginator:
+        return Paginator(endpoint, fetch, self.settings.max_pages)
+
+    def _spring_page(self, endpoint: str, number: int, body: Any, page_size: int) -> Page:
+        """A Spring page (``/ms`` answers and the ``skus`` of task details)."""
+        last = body.get("last") if isinstance(body, dict) else None
+        if last is not None and not isinstance(last, bool):
+            raise N11BadResponse(f"N11 answered {endpoint} page {number} with last={self._clean(repr(last))[:50]}, "
+                                 "not true or false")
+        return Page(endpoint, number, self._content(body, endpoint),
+                    total_pages=self._count(body, "totalPages", endpoint),
+                    total_elements=self._count(body, "totalElements", endpoint),
+                    size=self._count(body, "size", endpoint) or page_size, last=last)
+
+    def _content(self, body: Any, endpoint: str) -> list[dict]:
+        content = body.get("content") if isinstance(body, dict) else None
+        if not isinstance(content, list):
+            raise N11BadResponse(f"N11 answered {endpoint} without a 'content' list: {self._excerpt(body)}")
+        return content
+
+    def _count(self, body: Any, key: str, endpoint: str, *, required: bool = False) -> int | None:
+        """A whole, non-negative number of the answer; None when N11 left it out (unless ``required``)."""
+        if required:
+            value = self._required(body, key, endpoint)
+        else:
+            value = body.get(key) if isinstance(body, dict) else None
+            if value is None:
+                return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise N11BadResponse(f"N11 answered {endpoint} with {key}={self._clean(repr(value))[:50]}, not a "
+                                 f"whole number of at least 0: {self._excerpt(body)}")
+        return value
+
+    def _required(self, body: Any, key: str, endpoint: str) -> Any:
+        if not isinstance(body, dict) or body.get(key) is None:
+            raise N11BadResponse(f"N11 answered {endpoint} without {key!r}: {self._excerpt(body)}")
+        return body[key]
 
     # --- transport ---------------------------------------------------------------------------------------
 
+    def _clean(self, text: str) -> str:
+        """Text from an answer, safe to quote in a message or a log: without the secret."""
+        return scrub(text, self._secret)
+
+    def _excerpt(self, body: Any) -> str:
+        return repr(self._clean(str(body))[:200])
+
     def _request(self, method: str, path: str, *, params: dict | None = None, payload: Any = None,
                  idempotent: bool = True) -> Any:
-        """Send with rate limiting and retries; return the parsed JSON body."""
+        """Send with rate limiting and retries, all within ``max_retry_seconds``; return the parsed JSON body."""
         data = simplejson.dumps(payload, use_decimal=True) if payload is not None else None
         s = self.settings
+        give_up_at = time.monotonic() + s.max_retry_seconds
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Retryable),
-            stop=tenacity.stop_after_attempt(s.max_attempts) | tenacity.stop_after_delay(s.max_retry_seconds),
+            stop=tenacity.stop_after_attempt(s.max_attempts) | tenacity.stop_before_delay(s.max_retry_seconds),
             wait=self._wait,
             before_sleep=lambda state: log.warning(
                 "N11 %s %s: %s; attempt %d of %d failed, retrying in %.1fs", method, path,
@@ -244,7 +311,8 @@ class N11Client:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._attempt(method, path, params, data, idempotent)
+                    seconds = min(s.call_timeout, max(give_up_at - time.monotonic(), 0.0))
+                    return self._attempt(method, path, params, data, idempotent, seconds)
         except _Retryable as exc:
             raise exc.final(f"N11 {method} {path} kept failing after retries: {exc.reason}") from None
         raise AssertionError("unreachable")  # pragma: no cover - Retrying either returns or raises
@@ -256,42 +324,63 @@ class N11Client:
         retry_after = getattr(exc, "retry_after", None) or 0.0
         return max(backoff, min(retry_after, self.settings.backoff_max_seconds))
 
-    def _attempt(self, method: str, path: str, params: dict | None, data: str | None, idempotent: bool) -> Any:
+    def _attempt(self, method: str, path: str, params: dict | None, data: str | None, idempotent: bool,
+                 seconds: float) -> Any:
         self._limiter.acquire()
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         headers = {"Content-Type": "application/json"} if data is not None else None
-        try:
-            response = self._session.request(method, self.base_url + path, params=params, data=data,
-                                             headers=headers, timeout=timeout)
-        except requests.ConnectTimeout as exc:
-            raise _Retryable(f"could not connect ({type(exc).__name__})") from None
-        except requests.RequestException as exc:
-            if idempotent:
-                raise _Retryable(f"no complete answer ({type(exc).__name__})") from None
-            raise N11Unavailable(f"N11 {method} {path}: no complete answer ({type(exc).__name__}); N11 may or may "
-                                 "not have taken the request, so it is not sent again blindly") from None
+        with deadline(seconds) as cut:
+            try:
+                response = self._session.request(method, self.base_url + path, params=params, data=data,
+                                                 headers=headers, timeout=timeout, allow_redirects=False)
+            except requests.ConnectTimeout as exc:
+                raise _Retryable(f"could not connect ({type(exc).__name__})") from None
+            except requests.RequestException as exc:
+                what = f"no complete answer within {seconds:.3g} s (call_timeout)" if cut.expired else \
+                    f"no complete answer ({type(exc).__name__})"
+                if idempotent:
+                    raise _Retryable(what) from None
+                raise N11Unavailable(f"N11 {method} {path}: {what}; N11 may or may not have taken the request, so "
+                                     "it is not sent again blindly") from None
         self._raise_for_status(response, method, path, idempotent)
+        return self._parse(response, method, path, idempotent)
+
+    def _parse(self, response: requests.Response, method: str, path: str, idempotent: bool) -> Any:
+        """The answer's JSON; NaN/Infinity and nesting too deep to read are refused, not retried."""
         try:
-            return response.json()
+            return json.loads(response.content, parse_constant=_refuse_constant)
+        except _NotANumber as exc:
+            raise N11BadResponse(f"N11 {method} {path} answered {exc.constant} where a number belongs; the answer "
+                                 "is refused rather than read as a number", status=response.status_code) from None
+        except RecursionError:
+            raise N11BadResponse(f"N11 {method} {path} answered JSON nested too deeply to read",
+                                 status=response.status_code) from None
         except ValueError:
-            reason = f"HTTP {response.status_code} but the body is not JSON: {error_message(response, 120)!r}"
+            excerpt = error_message(response.status_code, response.text or "", self._secret, 120)
+            reason = f"HTTP {response.status_code} but the body is not JSON: {excerpt!r}"
             if idempotent:
                 raise _Retryable(reason, final=N11BadResponse) from None
             raise N11BadResponse(f"N11 {method} {path}: {reason}", status=response.status_code) from None
 
-    @staticmethod
-    def _raise_for_status(response: requests.Response, method: str, path: str, idempotent: bool) -> None:
+    def _raise_for_status(self, response: requests.Response, method: str, path: str, idempotent: bool) -> None:
         status = response.status_code
-        if status < 400:
+        if status < 300:
             return
-        message = error_message(response)
-        if is_missing_header(response):
+        if status < 400:
+            target = self._clean(urlsplit(response.headers.get("Location", "")).netloc or "nowhere named")
+            raise N11BadResponse(f"N11 {method} {path} answered HTTP {status}, a redirect to {target[:100]!r}; "
+                                 f"redirects are not followed, so the API key and secret go only to "
+                                 f"{urlsplit(self.base_url).netloc}. Check the connection's API base URL",
+                                 status=status)
+        text = response.text or ""
+        message = error_message(status, text, self._secret)
+        if is_missing_header(status, text):
             raise N11AuthError("N11 says a credential header is missing: the connection's API key (login) or "
                                f"API secret (password) is empty [{message}]", status=status, n11_message=message)
-        if is_auth_refusal(response):
+        if is_auth_refusal(status, text):
             raise N11AuthError(f"N11 refused the API key or secret (HTTP {status}: {message})",
                                status=status, n11_message=message)
-        if is_refused_request(response):
+        if is_refused_request(status, text):
             raise N11RequestRefused(f"N11 refused {method} {path} (HTTP {status}): {message}",
                                     status=status, n11_message=message)
         if idempotent or status in _SAFE_WRITE_RETRY:
@@ -300,24 +389,42 @@ class N11Client:
                              "taken the request, so it is not sent again blindly", status=status, n11_message=message)
 
 
+def checked_base_url(base_url: str) -> str:
+    """The base URL without its trailing slash, if the secret may go there: https, or http to this machine."""
+    url = base_url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query:
+        raise ValueError(f"the N11 API base URL {url!r} is not an http(s) address like {DEFAULT_BASE_URL}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError(f"the N11 API base URL {url!r} is refused: the API key and secret go only over https "
+                         f"(plain http only to this machine, as for the sandbox); use https://{parts.netloc}")
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _NotANumber(ValueError):
+    def __init__(self, constant: str):
+        super().__init__(constant)
+        self.constant = constant
+
+
+def _refuse_constant(constant: str) -> Any:
+    raise _NotANumber(constant)
+
+
 def _retry_after(response: requests.Response) -> float | None:
     try:
         return float(response.headers["Retry-After"])
     except (KeyError, ValueError):
         return None
-
-
-def _content(body: Any, path: str) -> list[dict]:
-    content = body.get("content") if isinstance(body, dict) else None
-    if not isinstance(content, list):
-        raise N11BadResponse(f"N11 answered {path} without a 'content' list: {str(body)[:200]!r}")
-    return content
-
-
-def _required(body: Any, key: str, path: str) -> Any:
-    if not isinstance(body, dict) or body.get(key) is None:
-        raise N11BadResponse(f"N11 answered {path} without {key!r}: {str(body)[:200]!r}")
-    return body[key]
 
 
 def _norm(status: Any) -> str:

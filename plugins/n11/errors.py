@@ -3,15 +3,15 @@
 N11 answers errors in several envelopes (JSON with ``@type``/``message`` on ``/ms``, JSON with
 ``errorCode``/``errorMessage`` on ``/rest``, plain text or HTML elsewhere), so callers get one exception type
 per situation a person must handle differently, each carrying N11's own message. No message ever contains
-the API secret: the client never puts request headers into one.
+the API secret: a hostile or broken server may echo the request headers, so the client passes every text it
+quotes from an answer through ``scrub`` before it becomes part of a message.
 """
 
 from __future__ import annotations
 
 import json
 import re
-
-import requests
+from urllib.parse import quote, quote_plus
 
 
 class N11Error(Exception):
@@ -40,7 +40,11 @@ class N11Unavailable(N11Error):
 
 
 class N11BadResponse(N11Error):
-    """N11 answered 200 with something that is not the expected JSON (truncated, HTML, missing fields)."""
+    """N11 answered with something that is not the expected JSON (truncated, HTML, missing fields, a redirect)."""
+
+
+class N11PagingError(N11BadResponse):
+    """N11's pages contradict themselves or never end: reading on would cost calls without end."""
 
 
 _MISSING_HEADER = "MissingRequestHeaderException"
@@ -48,40 +52,60 @@ _REST_AUTH_CODE = "SELLER_API.authenticationFailed"
 _TAGS = re.compile(r"<[^>]+>")
 
 
-def error_message(response: requests.Response, limit: int = 300) -> str:
-    """N11's own words from an error answer, whatever its envelope."""
-    text = response.text or ""
+SCRUBBED = "[secret removed]"
+WITHHELD = "[answer left out: it quotes the API secret]"
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def scrub(text: str, secret: str) -> str:
+    """The text without the secret: its plain, JSON-escaped and URL-encoded spellings are cut out, and a text
+    still holding the secret's letters and digits in a row (escaped once more, quoted by repr) is left out."""
+    if not secret:
+        return text
+    spellings = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+                 quote(secret, safe=""), quote_plus(secret, safe="")}
+    for spelling in sorted(spellings, key=len, reverse=True):
+        text = text.replace(spelling, SCRUBBED)
+    skeleton = _NOT_ALNUM.sub("", secret)
+    if len(skeleton) >= 8 and skeleton in _NOT_ALNUM.sub("", text):
+        return WITHHELD
+    return text
+
+
+def error_message(status: int, text: str, secret: str, limit: int = 300) -> str:
+    """N11's own words from an error answer, whatever its envelope; scrubbed of the secret before and after
+    unwrapping the envelope (which unescapes one level), and only then cut to ``limit``."""
+    text = scrub(text, secret)
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
         parts = [body.get(k) for k in ("@type", "errorCode", "exception", "error", "message", "errorMessage")]
-        found = " ".join(str(p) for p in parts if p)
+        found = scrub(" ".join(str(p) for p in parts if p), secret)
         if found:
             return found[:limit]
     plain = " ".join(_TAGS.sub(" ", text).split())
-    return plain[:limit] or f"HTTP {response.status_code} with an empty body"
+    return plain[:limit] or f"HTTP {status} with an empty body"
 
 
-def is_auth_refusal(response: requests.Response) -> bool:
+def is_auth_refusal(status: int, text: str) -> bool:
     """True when the answer means "wrong or unknown credentials" in any of N11's dialects."""
-    if response.status_code in (401, 403):
+    if status in (401, 403):
         return True
-    return response.status_code == 400 and _REST_AUTH_CODE in (response.text or "")
+    return status == 400 and _REST_AUTH_CODE in text
 
 
-def is_missing_header(response: requests.Response) -> bool:
-    return response.status_code == 500 and _MISSING_HEADER in (response.text or "")
+def is_missing_header(status: int, text: str) -> bool:
+    return status == 500 and _MISSING_HEADER in text
 
 
 _BAD_INPUT = ("ConstraintViolationException", "IllegalArgumentException",
               "MethodArgumentTypeMismatchException", "HttpMessageNotReadableException")
 
 
-def is_refused_request(response: requests.Response) -> bool:
+def is_refused_request(status: int, text: str) -> bool:
     """4xx, or a 500 naming a bad-input exception: N11 rejects the request itself, so a retry would fail again."""
-    status, text = response.status_code, response.text or ""
     if status == 429:
         return False
     if 400 <= status < 500:

@@ -1,7 +1,9 @@
 """Airflow hook for N11: turns an ``n11`` connection into an ``N11Client``.
 
 The connection keeps the API key in ``login``, the API secret in ``password`` and the API base URL in ``host``
-(default ``https://api.n11.com``); the extra may tune the client (``requests_per_minute``, timeouts, retries).
+(default ``https://api.n11.com``; plain ``http://`` only to this machine, as for the sandbox); the extra may tune
+the client with any field of ``ClientSettings`` (``requests_per_minute``, ``read_timeout``, ``call_timeout``,
+``max_attempts``, ``max_retry_seconds``, ``max_pages``, ``max_requests_per_window``, ...).
 The connection form's Test button runs ``test_connection``: the "API test" button shop admins know.
 """
 
@@ -14,7 +16,7 @@ from typing import Any
 from airflow.sdk.bases.hook import BaseHook
 
 from n11.client import DEFAULT_BASE_URL, ClientSettings, N11Client
-from n11.errors import N11Error
+from n11.errors import N11AuthError, N11Error, scrub
 from n11.provider import UI_FIELD_BEHAVIOUR
 
 
@@ -43,18 +45,21 @@ class N11Hook(BaseHook):
         if "://" not in host:
             host = f"https://{host}"
         try:
-            settings = ClientSettings.from_extra(conn.extra_dejson)
+            return N11Client(conn.login or "", conn.password or "", host, ClientSettings.from_extra(conn.extra_dejson))
         except ValueError as exc:
-            raise ValueError(f"connection {self.n11_conn_id!r}: {exc}") from None
-        return N11Client(conn.login or "", conn.password or "", host, settings)
+            raise ValueError(f"connection {self.n11_conn_id!r}: {scrub(str(exc), conn.password or '')}") from None
 
     def get_conn(self) -> N11Client:
         return self.client
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the key and secret with N11's smallest authenticated call."""
+        """Check the key and secret with N11's smallest authenticated call; a failure names this connection."""
         try:
             count = self.client.check_credentials()
-        except (N11Error, ValueError) as exc:
+        except ValueError as exc:
+            return False, str(exc)
+        except N11AuthError as exc:
             return False, f"{exc} - fix the API key/secret in connection {self.n11_conn_id!r}"
+        except N11Error as exc:
+            return False, f"{exc} - check the API base URL of connection {self.n11_conn_id!r}, or try again later"
         return True, f"N11 accepted the API key and secret; the store has {count} products on N11"

@@ -14,7 +14,8 @@ UI_FIELD_BEHAVIOUR = {
         "host": DEFAULT_BASE_URL,
         "login": "the API key shown in N11's seller office (API accounts)",
         "password": "the API secret N11 e-mailed",
-        "extra": '{"requests_per_minute": 600, "read_timeout": 60, "max_attempts": 5}',
+        "extra": '{"requests_per_minute": 600, "read_timeout": 60, "call_timeout": 120, "max_attempts": 5, '
+                 '"max_retry_seconds": 300, "max_pages": 2000, "max_requests_per_window": 2000}',
     },
 }
 

@@ -14,10 +14,12 @@ import pytest
 from devtools.sandbox import FaultConfig, generate_account
 from include.clock import to_ms
 from include.orders.load import LoadCounts
-from include.orders.sync import BadOrderData, OrderFetchError
-from include.orders.windows import order_windows
+from include.orders.sync import PAGE_SIZE, BadOrderData, OrderFetchError, fetch_window
+from include.orders.windows import Window, order_windows
+from n11.client import N11Client
 from tests.conftest import TEST_KEY, TEST_SECRET
 from tests.include.orders.conftest import (
+    FAST,
     MONTH_END,
     MONTH_START,
     STORE,
@@ -29,6 +31,7 @@ from tests.include.orders.conftest import (
     sync,
     sync_every,
 )
+from tests.plugins.n11.hostile import HostileServer, json_answer
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -168,3 +171,54 @@ def test_a_truncated_page_fails_naming_the_window_and_page_and_a_rerun_loads_eve
     month.faults = FaultConfig()
     sync(month, shop, day, day + DAY)
     assert stored(shop) == expected(month, day - OVERLAP, day + DAY + OVERLAP)
+
+
+# --- a lying N11 ------------------------------------------------------------------------------------------
+
+def _lying(pages: int, rows: int) -> HostileServer:
+    """A server whose every shipment-package answer claims ``pages`` pages and holds ``rows`` rows."""
+    answer = {"content": [{"id": i} for i in range(rows)], "totalPages": pages, "page": 0, "size": PAGE_SIZE,
+              "pageCount": rows}
+    return HostileServer(lambda request: json_answer(answer))
+
+
+def _fetch_failure(server: HostileServer, **settings) -> tuple[str, Window]:
+    (window,) = order_windows(MONTH_START, MONTH_START + 14 * DAY - 2 * OVERLAP, OVERLAP, MONTH_END)
+    client = N11Client(TEST_KEY, TEST_SECRET, server.url, dataclasses.replace(FAST, **settings))
+    with pytest.raises(OrderFetchError) as failure:
+        fetch_window(client, STORE, window)
+    return str(failure.value), window
+
+
+@pytest.mark.parametrize("rows", [0, PAGE_SIZE])
+def test_a_page_count_of_a_hundred_million_fails_the_window_at_the_first_request(rows):
+    with _lying(100_000_000, rows) as server:
+        message, window = _fetch_failure(server)
+        assert len(server.received) == 1
+    assert f"store 'shop1', window {window}: status Created page 0:" in message
+    assert "announces totalPages 100000000, more than the 2000 pages" in message
+
+
+def test_two_pages_of_which_the_first_is_empty_fail_the_window_at_the_first_request():
+    with _lying(2, 0) as server:
+        message, window = _fetch_failure(server)
+        assert len(server.received) == 1
+    assert f"store 'shop1', window {window}: status Created page 0:" in message
+    assert "is empty before the announced end (totalPages 2" in message
+
+
+def test_a_page_count_needing_more_requests_than_the_window_may_take_fails_before_splitting():
+    with _lying(1500, PAGE_SIZE) as server:
+        message, window = _fetch_failure(server)
+        assert len(server.received) == 1
+    assert f"store 'shop1', window {window}: status Created: reading the window would take more than 2000 " \
+           "requests (the N11 connection extra max_requests_per_window): 1 made, 0 parts waiting, and part " \
+           f"{window} announces totalPages 1500" in message
+
+
+def test_parts_that_never_fit_one_page_fail_the_window_within_its_request_budget():
+    with _lying(2, PAGE_SIZE) as server:
+        message, window = _fetch_failure(server, max_requests_per_window=60)
+        assert 10 < len(server.received) <= 60
+    assert f"store 'shop1', window {window}: status Created: reading the window would take more than 60 " in message
+    assert "announces totalPages 2; nothing of this window was written" in message

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 
 from devtools.sandbox import FaultConfig, N11Sandbox
-from n11.client import PRODUCT_QUERY, SHIPMENT_PACKAGES, ClientSettings, N11Client
+from n11.client import PRICE_STOCK_UPDATE, PRODUCT_QUERY, SHIPMENT_PACKAGES, ClientSettings, N11Client
 from n11.errors import (
+    SCRUBBED,
+    WITHHELD,
     N11AuthError,
     N11BadResponse,
+    N11Error,
     N11OrderServiceClosed,
     N11RequestRefused,
     N11Unavailable,
 )
 from tests.conftest import TEST_KEY, TEST_SECRET, make_state
+from tests.plugins.n11.hostile import Answer, HostileServer, Received, json_answer
 
 FAST = ClientSettings(requests_per_minute=60000, backoff_seconds=0.01, backoff_max_seconds=0.02, max_attempts=6,
                       read_timeout=1.0)
@@ -229,3 +236,107 @@ def test_a_throttled_write_is_retried(sandbox):
 def test_a_write_takes_one_to_a_thousand_skus(sandbox):
     with pytest.raises(ValueError, match="1 to 1000 SKUs"):
         client_for(sandbox).update_price_stock([{"stockCode": f"S{i}", "quantity": 1} for i in range(1001)])
+
+
+# --- the secret goes only to the configured host ----------------------------------------------------------
+
+def _recorder() -> HostileServer:
+    """Another host: answers like N11 would, and records whatever reaches it."""
+    return HostileServer(lambda request: json_answer({"content": [], "totalElements": 0, "totalPages": 0,
+                                                      "last": True, "id": 1, "status": "IN_QUEUE"}))
+
+
+def _redirecting(status: int, elsewhere: HostileServer) -> HostileServer:
+    # "localhost" is another host name than the client's 127.0.0.1, as requests sees hosts
+    location = elsewhere.url.replace("127.0.0.1", "localhost")
+    return HostileServer(lambda request: Answer(status, b"", {"Location": location + request.path}))
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed_and_the_secret_never_reaches_the_other_host(status):
+    with _recorder() as elsewhere, _redirecting(status, elsewhere) as n11:
+        with pytest.raises(N11BadResponse) as err:
+            N11Client(TEST_KEY, TEST_SECRET, n11.url, FAST).check_credentials()
+        assert elsewhere.received == []
+        assert len(n11.received) == 1  # a redirect is not retried
+    message = str(err.value)
+    assert f"HTTP {status}" in message and PRODUCT_QUERY in message and "localhost" in message
+    assert "Check the connection's API base URL" in message
+
+
+def test_a_307_on_a_write_sends_neither_the_body_nor_the_secret_again():
+    with _recorder() as elsewhere, _redirecting(307, elsewhere) as n11:
+        with pytest.raises(N11BadResponse, match="HTTP 307, a redirect to 'localhost"):
+            N11Client(TEST_KEY, TEST_SECRET, n11.url, FAST).update_price_stock([{"stockCode": "S1", "quantity": 1}])
+        assert elsewhere.received == []
+        assert [r.path for r in n11.received] == [PRICE_STOCK_UPDATE]
+
+
+def test_plain_http_to_another_host_is_refused_before_any_connection(monkeypatch):
+    attempts = []
+    monkeypatch.setattr(socket, "create_connection", lambda *args, **kwargs: attempts.append(args))
+    with pytest.raises(ValueError, match=r"'http://203\.0\.113\.5' is refused: .* only over https") as err:
+        N11Client(TEST_KEY, TEST_SECRET, "http://203.0.113.5", FAST)
+    assert "use https://203.0.113.5" in str(err.value)
+    assert attempts == []
+
+
+@pytest.mark.parametrize("url", ["https://203.0.113.5", "https://api.n11.com/", "http://127.0.0.1:9",
+                                 "http://127.8.0.1:9", "http://localhost:9", "http://[::1]:9"])
+def test_https_anywhere_and_plain_http_to_this_machine_are_accepted(url):
+    assert N11Client(TEST_KEY, TEST_SECRET, url, FAST).base_url == url.rstrip("/")
+
+
+@pytest.mark.parametrize("url", ["ftp://api.n11.com", "api.n11.com", "https://user:pw@api.n11.com", "https://"])
+def test_a_base_url_that_is_no_http_address_is_refused(url):
+    with pytest.raises(ValueError, match="N11 API base URL"):
+        N11Client(TEST_KEY, TEST_SECRET, url, FAST)
+
+
+def _echo(status: int, shape: str):
+    """A server answering with the request headers it received, in one of the shapes an echo takes."""
+    def answer(request: Received) -> Answer:
+        headers = {"appsecret": request.headers["appsecret"], **request.headers}  # first, so no cut hides it
+        body = {"json": json.dumps({"message": f"bad request, headers: {headers}"}),
+                "text": f"<html><body>Bad request. Received: {headers}</body></html>",
+                "escaped": json.dumps({"message": json.dumps(headers)}),
+                "url-encoded": f"rejected {urlencode(headers)}"}[shape]
+        return Answer(status, body.encode(), {"Content-Type": "text/html"})
+    return answer
+
+
+@pytest.mark.parametrize("status", [200, 400, 401, 500])
+@pytest.mark.parametrize("shape", ["json", "text", "escaped", "url-encoded"])
+def test_an_answer_echoing_the_request_headers_never_puts_the_secret_into_the_error(status, shape):
+    secret = 'se/cr"et +1-Zq81'  # JSON, URLs and repr spell it differently
+    with HostileServer(_echo(status, shape)) as server, pytest.raises(N11Error) as err:
+        N11Client(TEST_KEY, secret, server.url, FAST).check_credentials()
+    texts = (str(err.value), repr(err.value), err.value.n11_message or "")
+    assert not any(spelling in text for text in texts
+                   for spelling in (secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret)))
+    assert SCRUBBED in str(err.value) or WITHHELD in str(err.value)  # the echo did reach the message
+
+
+def test_a_missing_field_quoting_the_answer_leaves_the_secret_out():
+    server = HostileServer(lambda request: json_answer({"echo": {"appsecret": request.headers["appsecret"]}}))
+    with server, pytest.raises(N11BadResponse, match="without 'totalElements'") as err:
+        N11Client(TEST_KEY, TEST_SECRET, server.url, FAST).check_credentials()
+    assert TEST_SECRET not in str(err.value) and "[secret removed]" in str(err.value)
+
+
+# --- answers that cannot be read as numbers ---------------------------------------------------------------
+
+def test_json_nested_100000_deep_is_a_bad_response_naming_the_endpoint():
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with HostileServer(lambda request: Answer(200, deep, {"Content-Type": "application/json"})) as server:
+        with pytest.raises(N11BadResponse, match=f"GET {PRODUCT_QUERY} answered JSON nested too deeply"):
+            N11Client(TEST_KEY, TEST_SECRET, server.url, FAST).check_credentials()
+        assert len(server.received) == 1
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_number_that_is_not_finite_is_refused_naming_the_endpoint(constant):
+    body = f'{{"content": [{{"id": 1, "totalAmount": {constant}}}], "totalPages": 1}}'.encode()
+    server = HostileServer(lambda request: Answer(200, body, {"Content-Type": "application/json"}))
+    with server, pytest.raises(N11BadResponse, match=f"{SHIPMENT_PACKAGES} answered {constant} where a number"):
+        N11Client(TEST_KEY, TEST_SECRET, server.url, FAST).shipment_packages_page(0, status="Created")

@@ -8,12 +8,13 @@ import pytest
 
 from n11.hooks import N11Hook
 from tests.conftest import TEST_KEY, TEST_SECRET
+from tests.plugins.n11.hostile import Answer, HostileServer
 
 
 @pytest.fixture
 def connection(monkeypatch, sandbox):
-    def define(secret: str = TEST_SECRET, extra: dict | None = None) -> N11Hook:
-        fields = {"conn_type": "n11", "host": sandbox.url, "login": TEST_KEY, "password": secret,
+    def define(secret: str = TEST_SECRET, extra: dict | None = None, host: str | None = None) -> N11Hook:
+        fields = {"conn_type": "n11", "host": host or sandbox.url, "login": TEST_KEY, "password": secret,
                   "extra": json.dumps(extra or {})}
         monkeypatch.setenv("AIRFLOW_CONN_N11_TEST", json.dumps(fields))
         return N11Hook(n11_conn_id="n11_test")
@@ -38,6 +39,21 @@ def test_a_bad_extra_names_the_connection_and_the_field(connection):
     ok, message = connection(extra={"requests_per_minute": "fast"}).test_connection()
     assert ok is False
     assert "'n11_test'" in message and "requests_per_minute" in message
+
+
+def test_plain_http_to_another_host_fails_the_test_naming_the_connection(connection):
+    ok, message = connection(host="http://203.0.113.5").test_connection()  # refused before any connection
+    assert ok is False
+    assert message.startswith("connection 'n11_test': the N11 API base URL 'http://203.0.113.5' is refused")
+
+
+def test_a_server_echoing_the_headers_fails_the_test_without_the_secret(connection):
+    echo = HostileServer(lambda request: Answer(502, f"proxy error; request was {request.headers}".encode()))
+    with echo:
+        ok, message = connection(host=echo.url, extra={"max_attempts": 1}).test_connection()
+    assert ok is False
+    assert "HTTP 502" in message and "'n11_test'" in message and "appkey" in message
+    assert TEST_SECRET not in message
 
 
 def test_the_extra_tunes_the_client(connection):
