@@ -65,6 +65,14 @@ def load_orders(store: dict, data_interval_start=None, data_interval_end=None) -
     return order_tasks.load_orders(store, data_interval_start, data_interval_end)
 
 
+@task
+def approve_orders(store: dict) -> dict:
+    """Approve on N11 the order lines the shop asked for (and, if switched on, every new seller line)."""
+    from include.tasks import orders as order_tasks
+
+    return order_tasks.approve_orders(store)
+
+
 # Waiting for N11 to process the write tasks: the sensor gives its worker slot back between pokes, which come
 # after about 2, 5, 10 ... seconds (N11 usually finishes within seconds), then every 5 minutes at most.
 RESULTS_POKE_SECONDS = 5
@@ -146,7 +154,7 @@ def orders_dag(store: StoreConfig) -> DAG:
                           "Pulls the N11 orders of each data interval into the shop database."),
     ) as dag:
         effective = gate(settings, "orders")
-        check_credentials(effective, "orders") >> load_orders(effective)
+        check_credentials(effective, "orders") >> load_orders(effective) >> approve_orders(effective)
     return dag
 
 
