@@ -2,6 +2,8 @@
 
 - `n11_<slug>_orders` pulls the store's N11 orders of each data interval into the shop database
   (hourly by default, Europe/Istanbul, catch-up on: an outage or a backfill re-extracts past intervals).
+  Then it approves on N11 the order lines the shop asked for in `n11_order_actions` (and, with the store
+  setting `auto_approve_orders`, every seller line in Created); skipped when there are none.
 - `n11_<slug>_products` pushes the shop's product changes to N11, limited by the store's update type.
   Run options go in the run's conf: `{"full_resync": true}` sends every allowed field group,
   `{"dry_run": true}` computes and logs the changes and sends nothing. (They are not DAG `params`:

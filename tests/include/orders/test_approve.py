@@ -7,11 +7,13 @@ N11's per-line answer is recorded; the shop's line and order say Picking as soon
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, select, text, update
 
 from devtools.sandbox import Account, FaultConfig, N11Sandbox, generate_account
 from devtools.sandbox.rules import UNPACKED, canonical_status
@@ -315,3 +317,21 @@ def test_the_next_extraction_keeps_the_approved_lines_picking(n11, loaded):
     now = datetime.now(UTC)
     sync(n11, loaded, now - timedelta(days=3), now, now=now + timedelta(hours=1))
     assert {shop_lines(loaded)[line] for line in lines} == {"Picking"}
+
+
+def test_the_operations_guides_insert_and_reset_statements_work_as_documented(n11, loaded):
+    guide = (Path(__file__).parents[3] / "docs" / "OPERATIONS.md").read_text(encoding="utf-8")
+    section = guide[guide.index("## Approving orders"):guide.index("## Read the shop database")]
+    insert_sql, reset_sql = (re.search(rf"^{verb} n11_order_actions.*?;$", section, re.M | re.S).group(0)
+                             for verb in ("INSERT INTO", "UPDATE"))
+    line = created_seller_lines(loaded)[0]
+    with loaded.begin() as conn:
+        conn.execute(text(insert_sql.replace("'magazam'", "'shop1'").replace("'880123456'", f"'{line}'")))
+    n11.faults = FaultConfig(rate=1.0, kinds=("500",), paths=(UPDATE,))
+    assert run(n11, loaded).unknown == 1
+    n11.faults = FaultConfig()
+    with loaded.begin() as conn:
+        conn.execute(text(reset_sql.replace("'magazam'", "'shop1'").replace("'880123456'", f"'{line}'")))
+
+    assert run(n11, loaded).accepted == 1 and sent_lines(n11) == [line, line]
+    assert action_rows(loaded)[(line, "approve")]["requested_by"] == "back office"
