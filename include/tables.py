@@ -113,7 +113,7 @@ n11_order_actions = Table(
     "n11_order_actions", metadata,
     _store(),
     Column("order_line_id", String(40), primary_key=True),
-    Column("action", String(32), primary_key=True),
+    Column("action", ExactString(32), primary_key=True),  # exact: "Approve " is not "approve" on MariaDB either
     Column("requested_by", String(64)),
     Column("requested_at", UtcDateTime),  # the DAG fills it when the shop left it empty
     Column("attempt_id", String(36)),  # the send that claimed the row

@@ -197,7 +197,7 @@ def test_a_line_n11_refuses_keeps_n11s_reason_and_is_not_sent_again(n11, loaded)
     assert sent_lines(n11).count(line) == 1 and shop_lines(loaded)[line] == "Created"
 
 
-def test_bad_requests_are_refused_with_a_reason_and_never_sent(n11, loaded):
+def test_bad_requests_are_refused_with_a_reason_and_never_sent_beside_good_ones(n11, loaded):
     created = created_seller_lines(loaded)
     picking = next(iter(shop_lines(loaded, "Picking")))
     with loaded.begin() as conn:  # a line another store of the same shop holds
@@ -205,20 +205,24 @@ def test_bad_requests_are_refused_with_a_reason_and_never_sent(n11, loaded):
         row = row.one()
         conn.execute(insert(n11_order_lines).values(**{**row, "store": "shop2", "order_line_id": "77"}))
     request(loaded, created[1], action="cancel")
+    request(loaded, created[2], action="Approve ")
+    request(loaded, created[2])  # a separate row on every database: only this one is sent
     request(loaded, "123456", "77", picking)
 
     summary = run(n11, loaded)
 
     rows = action_rows(loaded)
-    assert summary.refused == 4 and summary.sent == 0 and n11.calls("PUT", UPDATE) == []
-    assert {key: (row["result"], row["reason"]) for key, row in rows.items()} == {
+    assert summary.refused == 5 and sent_lines(n11) == [created[2]]
+    assert {key: (row["result"], row["reason"]) for key, row in rows.items() if key != (created[2], "approve")} == {
         (created[1], "cancel"): ("refused", "unknown action 'cancel': the only action is 'approve'"),
+        (created[2], "Approve "): ("refused", "unknown action 'Approve ': the only action is 'approve'"),
         ("123456", "approve"): ("refused", "no order line 123456 of store 'shop1' in n11_order_lines"),
         ("77", "approve"): ("refused", "the order line belongs to store 'shop2', not 'shop1'"),
         (picking, "approve"): ("refused", "the line is Picking in the shop database; N11 approves only lines "
                                           "in Created"),
     }
-    assert all(row["sent_at"] is None and row["requested_at"] is not None for row in rows.values())
+    assert all(row["sent_at"] is None and row["requested_at"] is not None for key, row in rows.items()
+               if key != (created[2], "approve"))
 
 
 def test_warehouse_orders_and_orders_of_unknown_sender_are_never_approved_automatically(n11, loaded):
