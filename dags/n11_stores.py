@@ -3,6 +3,8 @@
 - `n11_<slug>_orders` pulls the store's N11 orders of each data interval into the shop database
   (every 15 minutes by default, Europe/Istanbul, catch-up on: an outage or a backfill re-extracts past
   intervals).
+  Then it approves on N11 the order lines the shop asked for in `n11_order_actions` (and, with the store
+  setting `auto_approve_orders`, every seller line in Created); skipped when there are none.
 - `n11_<slug>_products` pushes the shop's product changes to N11, limited by the store's update type.
   Run options go in the run's conf: `{"full_resync": true}` sends every allowed field group,
   `{"dry_run": true}` computes and logs the changes and sends nothing. (They are not DAG `params`:
@@ -66,6 +68,14 @@ def load_orders(store: dict, data_interval_start=None, data_interval_end=None) -
     from include.tasks import orders as order_tasks
 
     return order_tasks.load_orders(store, data_interval_start, data_interval_end)
+
+
+@task
+def approve_orders(store: dict) -> dict:
+    """Approve on N11 the order lines the shop asked for (and, if switched on, every new seller line)."""
+    from include.tasks import orders as order_tasks
+
+    return order_tasks.approve_orders(store)
 
 
 # Waiting for N11 to process the write tasks: the sensor gives its worker slot back between pokes, which come
@@ -149,7 +159,7 @@ def orders_dag(store: StoreConfig) -> DAG:
                           "Pulls the N11 orders of each data interval into the shop database."),
     ) as dag:
         effective = gate(settings, "orders")
-        check_credentials(effective, "orders") >> load_orders(effective)
+        check_credentials(effective, "orders") >> load_orders(effective) >> approve_orders(effective)
     return dag
 
 

@@ -78,6 +78,7 @@ n11_orders = Table(
     Column("created_at", UtcDateTime),
     Column("last_modified", UtcDateTime, nullable=False),
     Column("loaded_at", UtcDateTime, nullable=False),
+    Column("sender", String(16)),  # SELLER or N11 (its warehouse) when the package says; NULL: not known
 )
 
 n11_order_lines = Table(
@@ -101,6 +102,25 @@ n11_order_lines = Table(
     Column("commission_rate", Rate),
     Column("last_modified", UtcDateTime, nullable=False),
     Column("loaded_at", UtcDateTime, nullable=False),
+)
+
+# What the shop asks N11 to do with an order line (today only ``approve``): inserted by the shop, or by the orders
+# DAG itself while the store's auto_approve_orders is on (requested_by "auto"). The DAG sets ``attempt_id`` and
+# ``sent_at`` in a committed transaction before the call, so a line is sent at most once whatever retries, overlaps
+# or crashes happen; ``result`` is then N11's per-line answer (accepted, failed) or the DAG's own (refused: never
+# sent; unknown: sent without a usable answer, settled later by looking the order up on N11).
+n11_order_actions = Table(
+    "n11_order_actions", metadata,
+    _store(),
+    Column("order_line_id", String(40), primary_key=True),
+    Column("action", ExactString(32), primary_key=True),  # exact: "Approve " is not "approve" on MariaDB either
+    Column("requested_by", String(64)),
+    Column("requested_at", UtcDateTime),  # the DAG fills it when the shop left it empty
+    Column("attempt_id", String(36)),  # the send that claimed the row
+    Column("sent_at", UtcDateTime),
+    Column("answered_at", UtcDateTime),
+    Column("result", String(16), index=True),  # NULL: waiting or being sent; accepted, failed, refused, unknown
+    Column("reason", Text),  # N11's reason (Turkish, as N11 wrote it) or why the DAG refused or could not tell
 )
 
 # The shop's products as the sync reads them. A real shop points the store setting ``products_source`` at a

@@ -65,6 +65,7 @@ ROUTES = {
     ("POST", "/ms/product/task-details/page-query"): "task-details",
     ("GET", "/rest/delivery/v1/shipmentPackages"): "shipment-packages",
     ("GET", "/cdn/categories"): "categories",
+    ("PUT", "/rest/order/v1/update"): "order-update",
 }
 
 
@@ -81,6 +82,8 @@ def _dispatch(
             return state.task_details(account, body)
         case "categories":
             return CATEGORY_TREE
+        case "order-update":
+            return state.update_order_lines(account, body)
         case _:
             return state.submit(account, endpoint, body)
 
@@ -155,7 +158,7 @@ def respond(
     account = _authorise(state, family, api_key, api_secret)
     if isinstance(account, Reply):
         return account
-    if method == "POST" and body is None:
+    if method in ("POST", "PUT") and body is None:
         return _json(
             500,
             {
@@ -204,6 +207,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._serve()
 
     def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
         self._serve()
 
     def log_message(self, format: str, *args: Any) -> None:

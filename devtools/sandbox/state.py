@@ -14,6 +14,7 @@ from devtools.sandbox.wire import ISTANBUL, task_date
 
 DEFAULT_PAGE_SIZE = 20
 HOUR_MS = 3600 * 1000
+CREATED, PICKING = "Created", "Picking"  # order approval moves a line from the one to the other
 
 
 class ApiError(Exception):
@@ -304,6 +305,53 @@ class SandboxState:
             "size": size,
             "pageCount": len(content),
         }
+
+    def update_order_lines(self, account: Account, body: Any) -> dict:
+        """PUT /rest/order/v1/update: approve lines (Created to Picking), one result per line in ``content``.
+
+        A line that is unknown to the account, not Created, or fulfilled from N11's warehouse fails with a reason;
+        an accepted line turns Picking, and so does its package once none of its lines is Created, with a new
+        ``lastModifiedDate``.
+        """
+        lines = body.get("lines") if isinstance(body, dict) else None
+        if not isinstance(lines, list) or not lines:
+            raise ApiError("IllegalArgumentException", "lines must be a non-empty list of {lineId}")
+        if not isinstance(body.get("status"), str) or body["status"].strip() != PICKING:
+            raise ApiError("IllegalArgumentException", f"status must be {PICKING}, got {body.get('status')!r}")
+        now_ms = int(datetime.now(ISTANBUL).timestamp() * 1000)
+        content = []
+        with account.lock:
+            for entry in lines:
+                line_id = entry.get("lineId") if isinstance(entry, dict) else None
+                failure = self._approve_line(account, line_id, now_ms)
+                content.append({"lineId": line_id, "status": "FAIL" if failure else "SUCCESS",
+                                "reasons": [failure or "İşlem başarılı."]})
+        return {"content": content}
+
+    @staticmethod
+    def _approve_line(account: Account, line_id: Any, now_ms: int) -> str | None:
+        """Approve one line under the account's lock; N11's reason when it cannot be approved."""
+        for package in account.packages:
+            if rules.canonical_status(package["shipmentPackageStatus"]) == rules.UNPACKED:
+                continue
+            line = next((line for line in package["lines"] if str(line["orderLineId"]) == str(line_id)), None)
+            if line is None:
+                continue
+            if package["_sender"] != "SELLER":
+                return "N11 deposundan gönderilen siparişler satıcı tarafından onaylanamaz."
+            status = rules.canonical_status(line.get("orderItemLineItemStatusName")
+                                            or package["shipmentPackageStatus"])
+            if status != CREATED:
+                return f"Sipariş kalemi onaylanabilir durumda değil (durum: {status})."
+            line["orderItemLineItemStatusName"] = PICKING
+            modified_ms = max(now_ms, package["lastModifiedDate"] + 1)
+            if all(rules.canonical_status(other.get("orderItemLineItemStatusName")) != CREATED
+                   for other in package["lines"]):
+                Account._stamp(package, PICKING, modified_ms)
+            else:
+                package["lastModifiedDate"] = modified_ms
+            return None
+        return f"Sipariş kalemi bulunamadı: {line_id}"
 
     def _window(self, start: int | None, end: int | None) -> tuple[int, int] | None:
         """The [start, end) filtered on: clamped to 15 days, then moved by the simulated GMT+3 shift."""

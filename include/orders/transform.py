@@ -130,7 +130,8 @@ def _order_row(store: str, package: dict, loaded_at: datetime) -> dict:
     """The order as its newest package shows it.
 
     The buyer is ``customerfullName``, else the billing address's name: a pick-up-point order leaves the
-    former empty and its shipping name is the pick-up point's, not the buyer's.
+    former empty and its shipping name is the pick-up point's, not the buyer's. ``sender`` (SELLER, or N11 for its
+    warehouse) is kept when the package carries it; NULL means unknown, which automatic approval leaves alone.
     """
     billing = package.get("billingAddress") or {}
     shipping = package.get("shippingAddress") or {}
@@ -150,6 +151,7 @@ def _order_row(store: str, package: dict, loaded_at: datetime) -> dict:
         "created_at": from_ms(min(created)) if created else None,
         "last_modified": from_ms(package["lastModifiedDate"]),
         "loaded_at": loaded_at,
+        "sender": (_text(package.get("sender")) or "").upper() or None,
     }
 
 

@@ -6,8 +6,9 @@ import dataclasses
 import logging
 from datetime import datetime
 
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from include.orders.approve import approve_orders as send_approvals
 from include.orders.sync import BadOrderData, sync_orders
 from include.tasks.store_run import store_run
 
@@ -28,3 +29,18 @@ def load_orders(store_settings: dict, data_interval_start: datetime, data_interv
     log.info("%s", summary.log_line())
     return {"windows": summary.windows, "pages": summary.pages, "packages": summary.packages,
             **dataclasses.asdict(summary.counts)}
+
+
+def approve_orders(store_settings: dict) -> dict:
+    """Send the order approvals the shop asked for (and the automatic ones); return the counts.
+
+    Skipped, with the reason in the log, when there was nothing to approve.
+    """
+    with store_run(store_settings) as run:
+        summary = send_approvals(run.client, run.engine, run.store)
+    reason = summary.idle_reason()
+    if reason:
+        log.info("%s", reason)  # the UI shows only "Skipping task." for the exception itself
+        raise AirflowSkipException(reason)
+    log.info("%s", summary.log_line())
+    return summary.counts()

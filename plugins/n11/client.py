@@ -55,6 +55,7 @@ SHIPMENT_PACKAGES = "/rest/delivery/v1/shipmentPackages"
 PRICE_STOCK_UPDATE = "/ms/product/tasks/price-stock-update"
 PRODUCT_UPDATE = "/ms/product/tasks/product-update"
 TASK_DETAILS = "/ms/product/task-details/page-query"
+ORDER_UPDATE = "/rest/order/v1/update"
 
 _SAFE_WRITE_RETRY = frozenset({429, 502, 503, 504})
 
@@ -235,6 +236,22 @@ class N11Client:
             body = page.answer
         return {"taskId": task_id, "status": _norm(self._required(body, "status", TASK_DETAILS)),
                 "reasons": body.get("reasons") or [], "items": items}
+
+    # --- order actions -----------------------------------------------------------------------------------
+
+    def approve_lines(self, line_ids: list[str]) -> list[dict]:
+        """Approve order lines (Created to Picking) in one call; N11's per-line results, statuses upper-cased.
+
+        Each result is ``{"lineId": str, "status": "SUCCESS" | "FAIL" | ..., "reasons": [str]}``; N11 answers per
+        line, so a call can partly succeed. Not idempotent: an unknown outcome raises ``N11Unavailable`` or
+        ``N11BadResponse`` and must be looked up, not sent again.
+        """
+        if not line_ids:
+            raise ValueError("approve_lines needs at least one order line id")
+        payload = {"lines": [{"lineId": int(i) if str(i).isdigit() else i} for i in line_ids], "status": "Picking"}
+        body = self._request("PUT", ORDER_UPDATE, payload=payload, idempotent=False)
+        return [{"lineId": str(item.get("lineId", item.get("orderLineId"))), "status": _norm(item.get("status")),
+                 "reasons": _reasons(item)} for item in self._content(body, ORDER_UPDATE) if isinstance(item, dict)]
 
     def _submit(self, path: str, skus: list[dict], integrator: str) -> dict:
         if not 0 < len(skus) <= MAX_SKUS_PER_TASK:
@@ -425,6 +442,15 @@ def _retry_after(response: requests.Response) -> float | None:
         return float(response.headers["Retry-After"])
     except (KeyError, ValueError):
         return None
+
+
+def _reasons(item: dict) -> list[str]:
+    """A per-line result's reasons, whether N11 sent a list (``reasons``) or one text (``reason``/``message``)."""
+    found = item.get("reasons")
+    if isinstance(found, list):
+        return [str(reason) for reason in found if reason]
+    text = item.get("reason") or item.get("message")
+    return [str(text)] if text else []
 
 
 def _norm(status: Any) -> str:

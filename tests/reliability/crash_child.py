@@ -3,7 +3,7 @@
 ``python -m tests.reliability.crash_child orders|push SANDBOX_URL SHOP_DB_PATH``, with the API key and secret in
 ``N11_APPKEY`` and ``N11_APPSECRET``: prints ``READY`` at the point and sleeps. ``orders`` stops while writing
 the second window (its rows written, not committed); ``push`` stops after the first batch was sent and its
-receipt recorded.
+receipt recorded; ``approve`` stops after N11 approved the first batch of lines, before its results are recorded.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from datetime import date
 from types import SimpleNamespace
 
+from include.orders import approve
 from include.orders import sync as order_sync
 from include.products import links, push, sync
 from include.registry import StoreConfig
@@ -52,6 +53,9 @@ def main(mode: str, url: str, db: str) -> None:
     if mode == "orders":
         order_sync.load_window = stop_after_call(order_sync.load_window, 2)
         order_sync.sync_orders(client, engine, STORE, MONTH_START, MONTH_END)
+    elif mode == "approve":
+        client.approve_lines = stop_after_call(client.approve_lines, 1)
+        approve.approve_orders(client, engine, STORE)
     else:
         links.refresh(engine, client, STORE)
         _, refs = sync.plan_run(engine, STORE, "run-1", sync.RunOptions())

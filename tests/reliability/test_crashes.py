@@ -10,18 +10,29 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from devtools.sandbox import N11Sandbox, SandboxState
+from include.orders import approve
 from include.orders.windows import order_windows
 from include.products import push
 from include.shop_db import dispose_engines, engine_for
-from include.tables import n11_order_lines, n11_orders, n11_product_push_batches
+from include.tables import n11_order_actions, n11_order_lines, n11_orders, n11_product_push_batches
 from tests.conftest import ROOT, TEST_KEY, TEST_SECRET, Conn, make_state
-from tests.include.orders.conftest import MONTH_END, MONTH_START, STORE, expected, month_account, snapshot, stored
+from tests.include.orders.conftest import (
+    MONTH_END,
+    MONTH_START,
+    STORE,
+    expected,
+    month_account,
+    snapshot,
+    stored,
+    sync,
+)
+from tests.include.orders.test_approve import busy_account, created_seller_lines, request, run, sent_lines
 from tests.include.products.conftest import ENDPOINT_PATHS, Harness
 from tests.reliability.conftest import FAULTY, Retried, record
 from tests.reliability.drivers import baseline_values, client_of, order_intervals, products_run, until_collected
@@ -100,3 +111,25 @@ def test_a_push_killed_after_the_first_batch_sends_nothing_twice_and_moves_no_un
     record("crash: product push killed after the first batch", kills=1, batches=2, batches_sent_twice=0,
            baselines_moved_before_confirmation=0)
 
+
+
+def test_an_approval_killed_after_n11_took_it_is_never_sent_again_and_is_settled_accepted(shop, monkeypatch):
+    with N11Sandbox(SandboxState([busy_account()])).start() as sandbox:
+        engine = engine_for(shop)
+        now = datetime.now(UTC)
+        sync(sandbox, engine, now - timedelta(days=3), now, now=now + timedelta(hours=1))
+        lines = created_seller_lines(engine)
+        assert lines
+        request(engine, *lines)
+
+        kill_at_stop("approve", sandbox, shop)
+        assert sorted(sent_lines(sandbox)) == lines
+        assert run(sandbox, engine).idle_reason() is not None  # claimed, no answer: not sent again
+        monkeypatch.setattr(approve, "SETTLE", timedelta(0))
+        settled = run(sandbox, engine)
+
+        assert settled.settled == len(lines) and settled.resent == 0 and sorted(sent_lines(sandbox)) == lines
+        with engine.connect() as conn:
+            results = set(conn.execute(select(n11_order_actions.c.result)).scalars())
+        assert results == {"accepted"}
+        record("approval killed mid-call", lines=len(lines), sent_twice=0)

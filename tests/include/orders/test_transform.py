@@ -22,7 +22,8 @@ def test_a_package_becomes_an_order_row_and_line_rows_with_string_ids_exact_amou
         "store": "shop1", "order_number": "1000000000123", "status": "Created", "customer_id": "70000123",
         "customer_name": "Ayşe Yılmaz", "customer_email": "ayse.yilmaz7@example.com", "billing_city": "İzmir",
         "shipping_city": "İstanbul", "cargo_provider": "Aras Kargo", "cargo_tracking_number": "123456789012",
-        "created_at": datetime(2026, 8, 31, 23), "last_modified": datetime(2026, 9, 1), "loaded_at": LOADED}]
+        "created_at": datetime(2026, 8, 31, 23), "last_modified": datetime(2026, 9, 1), "loaded_at": LOADED,
+        "sender": None}]
     assert result.lines == [{
         "store": "shop1", "order_line_id": "880000001", "order_number": "1000000000123", "package_id": "300000011",
         "status": "Created", "stock_code": "SKU-00007", "product_id": "540001234",
@@ -31,6 +32,11 @@ def test_a_package_becomes_an_order_row_and_line_rows_with_string_ids_exact_amou
         "mall_discount": Decimal("0.00"), "total_seller_discount_price": Decimal("15.00"),
         "seller_invoice_amount": Decimal("284.80"), "vat_rate": Decimal("20.00"),
         "commission_rate": Decimal("12.50"), "last_modified": datetime(2026, 9, 1), "loaded_at": LOADED}]
+
+
+@pytest.mark.parametrize("sent, stored", [("SELLER", "SELLER"), (" n11", "N11"), (None, None), ("", None)])
+def test_the_orders_sender_is_kept_when_the_package_carries_one_and_unknown_otherwise(sent, stored):
+    assert rows(wire_package(sender=sent)).orders[0]["sender"] == stored
 
 
 @pytest.mark.parametrize("raw, canonical", [
