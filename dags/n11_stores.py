@@ -88,6 +88,14 @@ def push_batches(store: dict, planned: dict) -> list:
     return product_tasks.push_batches(store, planned)
 
 
+@task
+def create_products(store: dict) -> dict:
+    """List the shop's new products on N11 (paused alone by product_create: false); the update type has no say."""
+    from include.tasks import products as product_tasks
+
+    return product_tasks.create_products(store)
+
+
 @task.sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
              timeout=RESULTS_TIMEOUT, mode="reschedule")
 def collect_results(store: dict, planned: dict) -> PokeReturnValue:
@@ -164,7 +172,9 @@ def products_dag(store: StoreConfig) -> DAG:
         effective = gate(settings, "products")
         planned = plan_changes(effective)
         check_credentials(effective, "products") >> planned
-        push_batches(effective, planned) >> collect_results(effective, planned)
+        collected = collect_results(effective, planned)
+        push_batches(effective, planned) >> collected
+        planned >> create_products(effective) >> collected
     return dag
 
 
