@@ -68,12 +68,13 @@ def flatten(tree: list[dict]) -> list[dict]:
     return rows
 
 
-def refresh_tree(engine: Engine, client: N11Client, now: datetime | None = None) -> int | None:
-    """Fetch the tree unless the cached copy is younger than a day; returns the categories written (or None)."""
+def refresh_tree(engine: Engine, client: N11Client, now: datetime | None = None, force: bool = False) -> int | None:
+    """Fetch the tree unless the cached copy is younger than a day (or ``force``); returns the categories written
+    (None when the copy was fresh)."""
     now = now or utcnow()
     with engine.connect() as conn:
         last = conn.execute(select(func.min(n11_categories.c.refreshed_at))).scalar()
-    if last is not None and now - last < MAX_AGE:
+    if not force and last is not None and now - last < MAX_AGE:
         return None
     rows = [{**row, "refreshed_at": now} for row in flatten(client.categories())]
     with engine.begin() as conn:

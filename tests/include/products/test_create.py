@@ -19,8 +19,10 @@ from include.products.categories import Attribute, Category
 from include.products.create import plan_creation, resolve
 from include.products.groups import PRICE_STOCK
 from include.products.source import COLUMNS
+from include.shop_db import engine_for
 from include.tables import n11_product_creations, n11_product_push_batches, n11_product_source
 from tests.conftest import TEST_KEY
+from tests.include.products.conftest import Harness, mirror
 
 CREATE = "/ms/product/tasks/product-create"
 HEADPHONES = {"Bağlantı Türü": "Bluetooth", "Garanti Süresi": "2 Yıl", "Renk": "Siyah"}
@@ -94,10 +96,6 @@ def test_a_shop_product_without_a_category_stays_unlinked(quick_harness):
 
 
 def test_a_source_without_the_creation_columns_keeps_working(sqlite_shop, sandbox):
-    from tests.include.products.conftest import Harness, mirror
-
-    from include.shop_db import engine_for
-
     shop_side = MetaData()
     legacy = Table("legacy_products", shop_side, Column("stock_code", String(100), primary_key=True),
                    Column("title", String(500)), Column("description", Text), Column("list_price", Numeric(14, 2)),
