@@ -33,6 +33,11 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip().translate(_TURKISH_CAPITALS).casefold()
 
 
+def loose(text: str) -> str:
+    """``fold`` without the dot of i: "SIYAH" (upper-cased the English way) and "siyah" meet."""
+    return fold(text).replace("ı", "i")
+
+
 @dataclass(frozen=True)
 class Attribute:
     """One attribute of a category, with N11's values by their folded text."""
@@ -44,6 +49,14 @@ class Attribute:
     custom_value: bool
     values: dict[str, int] = field(default_factory=dict)  # folded value -> N11's value id
     shown: tuple[str, ...] = ()  # N11's values as written, for messages
+
+    def value_id(self, text: str) -> int | None:
+        """N11's id of a value: by its Turkish fold, else by its dotless fold when that names one value only."""
+        found = self.values.get(fold(text))
+        if found is not None:
+            return found
+        matches = {value_id for value, value_id in self.values.items() if loose(value) == loose(text)}
+        return matches.pop() if len(matches) == 1 else None
 
 
 @dataclass(frozen=True)

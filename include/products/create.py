@@ -144,8 +144,11 @@ def _entry(row: dict, cats: dict[str, Category], attributes: dict[str, dict[str,
     images, problem = _images(row["image_urls"])
     problems += [problem] if problem else []
     resolved = []
-    if category is not None and category.is_leaf and category.attributes_known:
-        resolved, wrong = resolve(attributes.get(category.id, {}), _given(row), category)
+    given, problem = _given(row)
+    if problem:
+        problems.append(problem)
+    elif category is not None and category.is_leaf and category.attributes_known:
+        resolved, wrong = resolve(attributes.get(category.id, {}), given, category)
         problems += wrong
     entry = {"stockCode": row["stock_code"], "title": title, "description": row["description"],
              "categoryId": int(category.id) if category and category.id.isdigit() else row["n11_category_id"],
@@ -180,41 +183,39 @@ def _images(raw: Any) -> tuple[list[dict], str | None]:
     return [{"url": url, "order": order} for order, url in enumerate(urls, start=1)], None
 
 
-def _given(row: dict) -> dict[str, Any]:
-    """The row's attributes (a JSON object) with the ``brand`` column as ``Marka`` unless they name one."""
+def _given(row: dict) -> tuple[dict[str, Any], str | None]:
+    """The row's attributes (a JSON object) with the ``brand`` column as ``Marka`` unless they name one; or why
+    they cannot be read."""
     raw = row["attributes"]
-    given: Any = {}
-    if isinstance(raw, dict):
-        given = raw
-    elif isinstance(raw, str) and raw.strip():
-        try:
-            given = json.loads(raw)
-        except ValueError:
-            given = None
+    try:
+        given = json.loads(raw) if isinstance(raw, str) and raw.strip() else raw or {}
+    except ValueError:
+        given = None
     if not isinstance(given, dict):
-        return {"": raw}  # resolve() names it
+        return {}, f"attributes is not a JSON object of attribute names and values: {str(raw)[:80]!r}"
     brand = _text(row["brand"])
-    if brand and not any(fold(name) == fold(categories.BRAND) for name in given):
+    if brand and not any(fold(str(name)) == fold(categories.BRAND) for name in given):
         given = {categories.BRAND: brand, **given}
-    return given
+    return given, None
 
 
 def resolve(known: dict[str, Attribute], given: dict[str, Any], category: Category) -> tuple[list[dict], list[str]]:
     """N11's attribute entries for ``given`` (name -> value), and what is wrong with them."""
-    if "" in given and len(given) == 1:
-        return [], [f"attributes is not a JSON object of attribute names and values: {str(given[''])[:80]!r}"]
     entries: dict[int, dict] = {}
-    problems = []
+    named, problems = set(), []
     for name, value in given.items():
         attribute = known.get(fold(str(name)))
         text = "" if value is None else str(value).strip()
         if attribute is None:
             problems.append(f"attribute {name!r} is not an attribute of category {category.id} ({category.name}); "
                             f"its attributes: {', '.join(a.name for a in known.values()) or 'none'}")
-        elif not text:
+            continue
+        if not text:
             continue  # as if not given: the mandatory check names it
-        elif fold(text) in attribute.values:
-            entries[attribute.id] = {"id": attribute.id, "valueId": attribute.values[fold(text)]}
+        named.add(attribute.id)
+        value_id = attribute.value_id(text)
+        if value_id is not None:
+            entries[attribute.id] = {"id": attribute.id, "valueId": value_id}
         elif attribute.custom_value:
             entries[attribute.id] = {"id": attribute.id, "customValue": text}
         else:
@@ -222,8 +223,7 @@ def resolve(known: dict[str, Attribute], given: dict[str, Any], category: Catego
                             f"{category.id} ({category.name}), and N11 takes no other value for it; "
                             f"N11's values: {_shown(attribute)}")
     for attribute in known.values():
-        if attribute.mandatory and attribute.id not in entries and not any(
-                fold(str(name)) == fold(attribute.name) and str(value or "").strip() for name, value in given.items()):
+        if attribute.mandatory and attribute.id not in named:
             source = "the brand column or " if fold(attribute.name) == fold(categories.BRAND) else ""
             problems.append(f"category {category.id} ({category.name}) requires attribute {attribute.name!r}; "
                             f"give it in {source}attributes" + (f" (N11's values: {_shown(attribute)})"

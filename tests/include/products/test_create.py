@@ -138,6 +138,15 @@ def test_dotted_and_dotless_i_stay_different_letters():
     assert categories.fold("KIRMIZI") == "kırmızı" != categories.fold("kirmizi")
 
 
+@pytest.mark.parametrize(("written", "found"), [("SIYAH", 2001), ("kirmizi", 2002), ("KIRİK", None)])
+def test_a_value_upper_cased_the_english_way_matches_only_when_it_names_one_value(written, found):
+    fold = categories.fold
+    known = {"renk": Attribute(2, "Renk", False, True, False,
+                               {fold("Siyah"): 2001, fold("Kırmızı"): 2002, fold("Kırık"): 2003, fold("Kirik"): 2004})}
+
+    assert known["renk"].value_id(written) == found
+
+
 def test_an_unlisted_value_goes_as_a_custom_value_only_where_n11_allows_one():
     known = {"materyal": Attribute(7, "Materyal", False, False, True, {"pamuk": 7001}, ("Pamuk",)),
              "renk": Attribute(2, "Renk", False, True, False, {"siyah": 2001}, ("Siyah",))}
