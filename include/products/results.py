@@ -158,9 +158,10 @@ def run_errors(conn: Connection, store: str, run_id: str, limit: int) -> tuple[l
 
 
 def sent_groups(conn: Connection, store: str, run_id: str) -> Counter[str]:
-    """SKUs per field group in the run's batches that N11 took."""
+    """SKUs per field group in the run's update batches that N11 took."""
     payloads = conn.execute(select(batches.c.payload).where(
-        batches.c.store == store, batches.c.run_id == run_id, batches.c.task_id.is_not(None))).scalars()
+        batches.c.store == store, batches.c.run_id == run_id, batches.c.task_id.is_not(None),
+        batches.c.endpoint != PRODUCT_CREATE)).scalars()
     return Counter(group.name for payload in payloads for entry in loads(payload) for group in groups_of(entry))
 
 
