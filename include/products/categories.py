@@ -21,6 +21,7 @@ from include.clock import utcnow
 from include.tables import n11_categories, n11_category_attributes
 from include.upsert import upsert
 from n11.client import N11Client
+from n11.errors import N11RequestRefused
 
 log = logging.getLogger(__name__)
 MAX_AGE = timedelta(days=1)
@@ -109,15 +110,21 @@ def refresh_attributes(engine: Engine, client: N11Client, category_ids: Iterable
             cats.category_id.in_(wanted), cats.is_leaf.is_(True),
             (cats.attributes_refreshed_at.is_(None)) | (cats.attributes_refreshed_at < now - MAX_AGE))
         ).scalars().all() if wanted else []
+    fetched = []
     for category_id in stale:
-        attributes = client.category_attributes(category_id)
+        try:
+            attributes = client.category_attributes(category_id)
+        except N11RequestRefused as exc:  # its products wait as local errors; the next run asks again
+            log.warning("N11 refused the attributes of category %s: %s", category_id, exc)
+            continue
+        fetched.append(category_id)
         with engine.begin() as conn:
             _write_attributes(conn, category_id, attributes)
             conn.execute(update(n11_categories).where(cats.category_id == category_id)
                          .values(attributes_refreshed_at=now))
-    if stale:
-        log.info("N11 attributes refreshed for %d categor%s", len(stale), "y" if len(stale) == 1 else "ies")
-    return list(stale)
+    if fetched:
+        log.info("N11 attributes refreshed for %d categor%s", len(fetched), "y" if len(fetched) == 1 else "ies")
+    return fetched
 
 
 def _write_attributes(conn: Connection, category_id: str, attributes: list[dict]) -> None:

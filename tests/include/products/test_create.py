@@ -14,13 +14,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, Text, select, update
 
+from devtools.sandbox import FaultConfig
+from include.clock import utcnow
 from include.products import categories, links, push, results
 from include.products.categories import Attribute, Category
 from include.products.create import plan_creation, resolve
 from include.products.groups import PRICE_STOCK
 from include.products.source import COLUMNS
 from include.shop_db import engine_for
-from include.tables import n11_product_creations, n11_product_push_batches, n11_product_source
+from include.tables import n11_categories, n11_product_creations, n11_product_push_batches, n11_product_source
 from tests.conftest import TEST_KEY
 from tests.include.products.conftest import Harness, mirror
 
@@ -332,3 +334,34 @@ def test_each_categorys_attributes_are_read_from_n11_once_per_run(quick_harness)
 
     paths = [call.path for call in quick_harness.sandbox.requests if call.path.startswith("/cdn/category/")]
     assert sorted(paths) == ["/cdn/category/1301/attribute", "/cdn/category/3102/attribute"]
+
+
+
+def test_a_category_whose_attributes_n11_refuses_holds_its_products_back_and_is_asked_again(quick_harness):
+    harness = quick_harness
+    add(harness, new_row("NEW-1", n11_category_id="9999"))
+    categories.refresh_tree(harness.engine, harness.client)
+    with harness.engine.begin() as conn:  # a leaf in the cached tree that N11 no longer knows
+        conn.execute(n11_categories.insert().values(category_id="9999", name="Eski Kategori", path="Eski Kategori",
+                                                    is_leaf=True, refreshed_at=utcnow()))
+
+    first = run_create(harness)
+    run_create(harness)
+
+    [error] = harness.errors(stock_code="NEW-1")
+    assert "N11 did not list the attributes of category 9999 (Eski Kategori) yet" in error["reasons"]
+    assert first["sending"] == 0 and harness.sandbox.calls("POST", CREATE) == []
+    assert len(harness.sandbox.calls("GET", "/cdn/category/9999/attribute")) == 1  # asked again by the second run
+
+
+def test_a_batch_sent_without_a_receipt_is_not_planned_again_for_a_day(quick_harness):
+    harness = quick_harness
+    add(harness, new_row("NEW-1"))
+    harness.sandbox.faults = FaultConfig(rate=1.0, kinds=("truncated",), paths=(CREATE,))
+    run_create(harness)  # N11 took the task, but the answer was cut
+    harness.sandbox.faults = FaultConfig()
+    harness.account.products.pop("NEW-1", None)  # and the scan does not show the product (yet)
+
+    counts = run_create(harness)
+
+    assert counts["waiting"] == 1 and harness.sandbox.calls("POST", CREATE) == []
