@@ -56,8 +56,10 @@ class CreatePlan:
 def creation_source(conn: Connection, name: str) -> TableClause | None:
     """The products source with the creation columns it has; None when it has no ``n11_category_id``."""
     schema, _, bare = name.rpartition(".")
-    found = {c["name"] for c in inspect(conn).get_columns(bare, schema=schema or None)} \
-        if inspect(conn).has_table(bare, schema=schema or None) else set()
+    inspector = inspect(conn)
+    if not inspector.has_table(bare, schema=schema or None):
+        return source_table(conn, name, [])  # says what is missing
+    found = {c["name"] for c in inspector.get_columns(bare, schema=schema or None)}
     if "n11_category_id" not in found:
         return None
     return source_table(conn, name, [*COLUMNS, *(c for c in CREATE_COLUMNS if c in found)])
