@@ -94,14 +94,14 @@ def plan(shop: pd.DataFrame, cats: dict[str, Category], attributes: dict[str, di
     """The entries and local errors of ``shop`` (``read_candidates``). ``previous``: what product-create did with
     a SKU before (status, payload hash); ``waiting``: SKUs in batches N11 has not answered."""
     result = CreatePlan(entries=[], errors=pd.DataFrame(columns=rules.COLUMNS), candidates=shop.index.nunique())
-    result.waiting = sorted(set(shop.index) & waiting
-                            | {code for code in shop.index if previous.get(code, ("",))[0] == creations.CREATED})
+    created = {code for code, (status, _) in previous.items() if status == creations.CREATED}
+    result.waiting = sorted(set(shop.index) & (waiting | created))
     shop = shop[~shop.index.isin(result.waiting)]
     repeated = rules.repeated_codes(shop)
     shop = shop[~shop.index.isin(repeated.stock_code)].sort_index()
     found = [repeated, *(rules.problems(shop, group) for group in GROUPS)]
     comparable = canonical(shop)
-    numbers = {column: payload_values(column, comparable[column]) if column in comparable else None
+    numbers = {column: payload_values(column, comparable[column])
                for column in ("list_price", "sale_price", "quantity", "vat_rate", "preparing_day")}
     broken = set(pd.concat(found).stock_code)
     problems: list[tuple[str, str]] = []
@@ -114,8 +114,7 @@ def plan(shop: pd.DataFrame, cats: dict[str, Category], attributes: dict[str, di
         entry.update({"salePrice": numbers["sale_price"][position], "listPrice": numbers["list_price"][position],
                       "quantity": numbers["quantity"][position], "vatRate": numbers["vat_rate"][position],
                       "preparingDay": numbers["preparing_day"][position]})
-        status, last_hash = previous.get(code, (None, None))
-        if last_hash is not None and payload_hash(entry) == last_hash:
+        if code in previous and payload_hash(entry) == previous[code][1]:
             result.held_back.append(code)
             continue
         result.entries.append(entry)
