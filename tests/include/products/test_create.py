@@ -19,7 +19,7 @@ from include.clock import utcnow
 from include.products import categories, links, push, results
 from include.products.categories import Attribute, Category
 from include.products.create import plan_creation, resolve
-from include.products.groups import PRICE_STOCK
+from include.products.groups import PRICE_STOCK, PRODUCT_CREATE
 from include.products.source import COLUMNS
 from include.shop_db import engine_for
 from include.tables import n11_categories, n11_product_creations, n11_product_push_batches, n11_product_source
@@ -365,3 +365,12 @@ def test_a_batch_sent_without_a_receipt_is_not_planned_again_for_a_day(quick_har
     counts = run_create(harness)
 
     assert counts["waiting"] == 1 and harness.sandbox.calls("POST", CREATE) == []
+
+
+def test_saving_the_new_products_keeps_the_runs_unsent_update_batches(quick_harness):
+    with quick_harness.engine.begin() as conn:
+        push.save(conn, "shop1", "run-s", {PRICE_STOCK: [{"stockCode": "S1", "quantity": 1}]})
+        push.save(conn, "shop1", "run-s", {PRODUCT_CREATE: [new_row("NEW-1")]})
+        endpoints = conn.execute(select(n11_product_push_batches.c.endpoint)).scalars().all()
+
+    assert sorted(endpoints) == [PRICE_STOCK, PRODUCT_CREATE]
