@@ -5,7 +5,8 @@
   intervals).
   Then it approves on N11 the order lines the shop asked for in `n11_order_actions` (and, with the store
   setting `auto_approve_orders`, every seller line in Created); skipped when there are none.
-- `n11_<slug>_products` pushes the shop's product changes to N11, limited by the store's update type.
+- `n11_<slug>_products` pushes the shop's product changes to N11, limited by the store's update type, and lists
+  the shop's new products there (those with an `n11_category_id`; `product_create: false` pauses that alone).
   Run options go in the run's conf: `{"full_resync": true}` sends every allowed field group,
   `{"dry_run": true}` computes and logs the changes and sends nothing. (They are not DAG `params`:
   validating a params schema costs about 1 ms per DAG at every parse; the task checks the values.)
@@ -101,6 +102,14 @@ def push_batches(store: dict, planned: dict) -> list:
     return product_tasks.push_batches(store, planned)
 
 
+@task
+def create_products(store: dict) -> dict:
+    """List the shop's new products on N11 (paused alone by product_create: false); the update type has no say."""
+    from include.tasks import products as product_tasks
+
+    return product_tasks.create_products(store)
+
+
 @task.sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
              timeout=RESULTS_TIMEOUT, mode="reschedule")
 def collect_results(store: dict, planned: dict) -> PokeReturnValue:
@@ -177,7 +186,9 @@ def products_dag(store: StoreConfig) -> DAG:
         effective = gate(settings, "products")
         planned = plan_changes(effective)
         check_credentials(effective, "products") >> planned
-        push_batches(effective, planned) >> collect_results(effective, planned)
+        collected = collect_results(effective, planned)
+        push_batches(effective, planned) >> collected
+        planned >> create_products(effective) >> collected
     return dag
 
 

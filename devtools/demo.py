@@ -25,12 +25,22 @@ from devtools.sandbox import (
     N11Sandbox,
     SandboxState,
     generate_account,
+    new_shop_products,
     shop_products,
 )
 from include.clock import utcnow
 from include.products import results, sync
 from include.registry import TIMEZONE, StoreConfig, load_registry
-from include.tables import n11_order_lines, n11_orders, n11_product_source, n11_stores, source_metadata
+from include.tables import (
+    n11_categories,
+    n11_order_lines,
+    n11_orders,
+    n11_product_creations,
+    n11_product_source,
+    n11_product_sync_errors,
+    n11_stores,
+    source_metadata,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = ROOT / ".airflow"
@@ -85,10 +95,13 @@ def fresh_shop_db(sandbox: N11Sandbox) -> tuple[Engine, int]:
     SHOP_DB.unlink(missing_ok=True)
     engine = create_engine(f"sqlite:///{SHOP_DB}")
     source_metadata.create_all(engine)
-    rows = shop_products(sandbox.state.account(DEMO_API_KEY))
+    account = sandbox.state.account(DEMO_API_KEY)
+    taken = account.products[min(account.products)]["barcode"]  # one new product N11 will refuse
+    listed, new = shop_products(account), new_shop_products(taken_barcode=taken)
     with engine.begin() as conn:
-        conn.execute(insert(n11_product_source), rows)
-    return engine, len(rows)
+        for rows in (listed, new):  # one statement per row shape: the new products carry the creation columns
+            conn.execute(insert(n11_product_source), rows)
+    return engine, len(listed) + len(new)
 
 
 def last_complete_day() -> pendulum.DateTime:
@@ -124,6 +137,34 @@ def report_products(engine: Engine, store: StoreConfig, since: datetime) -> None
         print(f"  {line}")
 
 
+def report_new_products(engine: Engine, store: StoreConfig, since: datetime) -> None:
+    """The shop's new products the run listed on N11 (or held back): title, N11 category and N11's answer."""
+    source, errors, created = n11_product_source, n11_product_sync_errors, n11_product_creations
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(source.c.stock_code, source.c.title, n11_categories.c.path, created.c.status, errors.c.reasons)
+            .join(n11_categories, n11_categories.c.category_id == source.c.n11_category_id, isouter=True)
+            .join(created, (created.c.stock_code == source.c.stock_code) & (created.c.store == store.slug)
+                  & (created.c.recorded_at >= since), isouter=True)
+            .join(errors, (errors.c.stock_code == source.c.stock_code) & (errors.c.store == store.slug)
+                  & (errors.c.endpoint == "product-create") & (errors.c.recorded_at >= since), isouter=True)
+            .where(source.c.n11_category_id.is_not(None)).order_by(source.c.stock_code)).all()
+    if not rows:
+        return
+    print("  new products listed on N11 (category, then N11's answer):")
+    for row in rows:
+        print(f"    {row.stock_code} {row.title!r} in {row.path or '?'}: {_answer(row.status, row.reasons)}")
+
+
+def _answer(status: str | None, reasons: str | None) -> str:
+    said = "; ".join(json.loads(reasons)) if reasons else ""
+    if status == "created":
+        return "created, waiting for N11's approval"
+    if status is None:
+        return f"not sent, the shop row breaks a rule: {said}" if said else "not sent"
+    return f"N11 refused it: {said}"
+
+
 def main() -> int:
     HOME.mkdir(exist_ok=True)
     store = next(s for s in load_registry().stores if s.slug == SLUG)
@@ -147,6 +188,7 @@ def main() -> int:
                 failed.append(dag_id)
         report(engine, interval_end)
         report_products(engine, store, started)
+        report_new_products(engine, store, started)
         for dag_id in failed:
             print(f"  {dag_id} FAILED: see .airflow/demo-{dag_id}.log")
     return 1 if failed else 0

@@ -138,6 +138,13 @@ n11_product_source = Table(
     Column("preparing_day", Integer),
     Column("shipment_template", String(100)),
     Column("status", String(16)),
+    # For products to be created on N11 (all optional: a source without them only updates linked products).
+    Column("n11_category_id", String(20)),  # an N11 leaf category id: makes an unlinked SKU a creation candidate
+    Column("brand", String(255)),  # goes as N11's attribute "Marka"
+    Column("barcode", String(64)),
+    Column("image_urls", Text),  # a JSON array of https URLs, in display order
+    Column("attributes", Text),  # a JSON object, N11 attribute name -> value, e.g. {"Renk": "Siyah"}
+    Column("product_main_id", String(100)),  # shared by the variants of one product
 )
 
 # --- products --------------------------------------------------------------------------------------------
@@ -220,4 +227,44 @@ n11_product_push_batches = Table(
     Column("succeeded", Integer),
     Column("failed", Integer),
     Column("rejected", Integer),
+)
+
+# --- product creation (issue 11) ---------------------------------------------------------------------------
+
+# N11's category tree (GET /cdn/categories), the same for every seller, refreshed at most daily. A category's
+# attributes are fetched when a creation candidate needs them and their copy is older than a day.
+n11_categories = Table(
+    "n11_categories", metadata,
+    Column("category_id", String(20), primary_key=True),
+    Column("parent_id", String(20)),
+    Column("name", String(255), nullable=False),
+    Column("path", String(1000), nullable=False),  # "Elektronik > Ses ve Görüntü > Kulaklık"
+    Column("is_leaf", Boolean, nullable=False),
+    Column("refreshed_at", UtcDateTime, nullable=False),
+    Column("attributes_refreshed_at", UtcDateTime),  # None: never fetched
+)
+
+# Each category's attributes (GET /cdn/category/{id}/attribute), with N11's value list.
+n11_category_attributes = Table(
+    "n11_category_attributes", metadata,
+    Column("category_id", String(20), primary_key=True),
+    Column("attribute_id", String(20), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("mandatory", Boolean, nullable=False),
+    Column("variant", Boolean, nullable=False),
+    Column("custom_value", Boolean, nullable=False),  # N11 takes a value outside its list
+    Column("attribute_values", LongText, nullable=False),  # a JSON list of {"id": .., "value": ..}
+)
+
+# What product-create did with each shop SKU sent to it: ``created``, or ``failed``/``rejected``/``no_result``
+# with the fingerprint of the payload, so the same payload is not sent again; a changed row is.
+n11_product_creations = Table(
+    "n11_product_creations", metadata,
+    _store(),
+    Column("stock_code", StockCode, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("payload_hash", Digest, nullable=False),
+    Column("task_id", String(40)),
+    Column("run_id", String(250), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
 )

@@ -29,6 +29,10 @@ FIRST_SERVED_MS = int(
 
 PRICE_STOCK_UPDATE = "price-stock-update"
 PRODUCT_UPDATE = "product-update"
+PRODUCT_CREATE = "product-create"
+MIN_TITLE = 15
+CREATE_REQUIRED = ("title", "description", "categoryId", "currencyType", "productMainId", "preparingDay",
+                   "shipmentTemplate", "quantity", "images", "attributes", "salePrice", "listPrice", "vatRate")
 MAX_SKUS = 1000
 MAX_QUANTITY = 999_999
 MAX_DESCRIPTION = 30_000
@@ -122,6 +126,26 @@ def _sku_problems(kind: str, sku: Any) -> list[str]:
         problems.append(f"{code}: Geçersiz para birimi: {sku['currencyType']}.")
     if kind == PRODUCT_UPDATE:
         problems += _product_info_problems(code, sku)
+    if kind == PRODUCT_CREATE:
+        problems += _product_create_problems(code, sku)
+    return problems
+
+
+def _product_create_problems(code: str, sku: dict) -> list[str]:
+    """A product-create SKU without a required field, with a short title, a bad VAT rate or no https image."""
+    problems = [f"{code}: {name} alanı zorunludur." for name in CREATE_REQUIRED if name not in sku]
+    title = sku.get("title")
+    if isinstance(title, str) and len(title.strip()) < MIN_TITLE:
+        problems.append(f"{code}: Ürün başlığı en az {MIN_TITLE} karakter olmalıdır.")
+    vat = sku.get("vatRate")
+    if vat is not None and not (_is_int(vat) and vat in VAT_RATES):
+        problems.append(f"{code}: Geçersiz KDV oranı: {vat}.")
+    images = sku.get("images")
+    if images is not None and not (isinstance(images, list) and images and all(
+            isinstance(image, dict) and str(image.get("url", "")).startswith("https://") for image in images)):
+        problems.append(f"{code}: En az bir görsel gönderilmeli ve görsel adresleri https ile başlamalıdır.")
+    if sku.get("attributes") is not None and not isinstance(sku["attributes"], list):
+        problems.append(f"{code}: attributes bir liste olmalıdır.")
     return problems
 
 

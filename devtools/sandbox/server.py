@@ -1,5 +1,6 @@
 """The sandbox over real HTTP: routing, auth per path family, error envelopes, faults and a request log."""
 
+import re
 import socket
 import struct
 import threading
@@ -11,7 +12,7 @@ from socketserver import TCPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from devtools.sandbox import rules, wire
+from devtools.sandbox import catalog, rules, wire
 from devtools.sandbox.data import generate_account
 from devtools.sandbox.faults import FaultConfig
 from devtools.sandbox.state import Account, ApiError, SandboxState
@@ -66,7 +67,9 @@ ROUTES = {
     ("GET", "/rest/delivery/v1/shipmentPackages"): "shipment-packages",
     ("GET", "/cdn/categories"): "categories",
     ("PUT", "/rest/order/v1/update"): "order-update",
+    ("POST", "/ms/product/tasks/product-create"): rules.PRODUCT_CREATE,
 }
+ATTRIBUTES_ROUTE = re.compile(r"/cdn/category/(\d+)/attribute")
 
 
 def _dispatch(
@@ -84,6 +87,8 @@ def _dispatch(
             return CATEGORY_TREE
         case "order-update":
             return state.update_order_lines(account, body)
+        case "category-attributes":
+            return catalog.category_attributes(int(query["categoryId"]))
         case _:
             return state.submit(account, endpoint, body)
 
@@ -128,6 +133,8 @@ def _authorise(
 
 
 def _api_error(family: str, error: ApiError) -> Reply:
+    if family == "cdn":
+        return _json(400, {"errorCode": error.exception, "errorMessage": error.message})
     if family == "rest":
         return _json(
             400,
@@ -152,6 +159,9 @@ def respond(
 ) -> Reply:
     """The answer N11 gives a request, faults aside."""
     endpoint = ROUTES.get((method, path))
+    attributes = ATTRIBUTES_ROUTE.fullmatch(path) if method == "GET" else None
+    if attributes:  # the category id travels in the path
+        endpoint, query = "category-attributes", {**query, "categoryId": attributes.group(1)}
     if endpoint is None:
         return _outage()
     family = path.split("/")[1]

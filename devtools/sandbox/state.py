@@ -113,6 +113,13 @@ class Account:
         package["lastModifiedDate"] = modified_ms
         package["packageHistories"].append({"createdDate": modified_ms, "status": status})
 
+    def approve(self, stock_code: str) -> None:
+        """N11 approves a created product: it goes on sale and can be updated."""
+        with self.lock:
+            product = self.products[stock_code]
+            product["status"] = "Active"
+            product["saleStatus"] = rules.sale_status("Active", product["quantity"])
+
     def expected_orders(self, start_ms: int, end_ms: int) -> list[dict]:
         """What a correct client imports for lastModifiedDate in [start, end): every sender, no Unpacked."""
         lower = max(start_ms, rules.FIRST_SERVED_MS)
@@ -375,7 +382,8 @@ class SandboxState:
         reasons = reasons or [f"{len(skus)} sku işlenmeye alındı."]
         with account.lock:
             account.tasks[task_id] = WriteTask(task_id, kind, skus or [], status, reasons, now, now)
-        return {"id": task_id, "type": "SKU_UPDATE", "status": status, "reasons": reasons}
+        kind_name = "PRODUCT_CREATE" if kind == rules.PRODUCT_CREATE else "SKU_UPDATE"
+        return {"id": task_id, "type": kind_name, "status": status, "reasons": reasons}
 
     def task_details(self, account: Account, body: Any) -> dict:
         """POST /ms/product/task-details/page-query: IN_QUEUE for the first polls, then per-SKU results."""
@@ -415,6 +423,9 @@ class SandboxState:
 
     def _process(self, account: Account, task: WriteTask) -> None:
         """Run a queued task once: each SKU fails with N11's reason or is applied to its product."""
+        if task.kind == rules.PRODUCT_CREATE:
+            self._create(account, task)
+            return
         for sku in task.skus:
             product = account.products.get(sku["stockCode"])
             failure = rules.sku_failure(task.kind, product, sku)
@@ -428,5 +439,23 @@ class SandboxState:
                     "sku": copy.deepcopy(sku),
                 }
             )
+        task.status = "PROCESSED"
+        task.modified = datetime.now(ISTANBUL)
+
+    def _create(self, account: Account, task: WriteTask) -> None:
+        """Run a queued product-create task: each SKU is created (waiting for approval) or fails with N11's reason."""
+        from devtools.sandbox import catalog  # catalog raises this module's ApiError
+
+        n11_id = max((p["n11ProductId"] for p in account.products.values()), default=540_000_000)
+        barcodes = {p["barcode"] for p in account.products.values() if p.get("barcode")}
+        for sku in task.skus:
+            failure = catalog.create_failure(account.products, barcodes, sku)
+            if failure is None:
+                n11_id += 1
+                account.products[sku["stockCode"]] = catalog.new_product(sku, n11_id)
+                barcodes.add(sku.get("barcode"))
+            task.items.append({"itemCode": sku["stockCode"],
+                               "status": self.item_fail_spelling if failure else "SUCCESS",
+                               "reasons": [failure or rules.SUCCESS_REASON], "sku": copy.deepcopy(sku)})
         task.status = "PROCESSED"
         task.modified = datetime.now(ISTANBUL)

@@ -21,6 +21,9 @@ CATEGORY_TREE = [
             _category(
                 1200, "Bilgisayar Çevre Birimleri", [_category(1201, "Klavye"), _category(1202, "Mouse")]
             ),
+            _category(
+                1300, "Ses ve Görüntü", [_category(1301, "Kulaklık"), _category(1302, "Bluetooth Hoparlör")]
+            ),
         ],
     ),
     _category(

@@ -2,4 +2,5 @@
 
 Plain Python without Airflow: ``links`` (full scan of N11), ``diff`` (what changed, per field group),
 ``push`` (idempotent batches), ``results`` (N11's per-SKU answers), ``sync`` (the steps in order, the summary).
+New products: ``categories`` (N11's categories cached), ``create`` (the plan), ``creations`` (N11's answers).
 """

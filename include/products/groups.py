@@ -11,6 +11,7 @@ from dataclasses import dataclass
 PRICE_STOCK = "price-stock-update"
 PRODUCT_UPDATE = "product-update"
 ENDPOINTS = (PRICE_STOCK, PRODUCT_UPDATE)
+PRODUCT_CREATE = "product-create"  # new products (include.products.create): batched and sent like the updates
 UPDATABLE_STATUSES = ("Active", "Suspended")  # N11 accepts updates only for products in these states
 
 

@@ -16,7 +16,7 @@ import simplejson
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from include.clock import utcnow
-from include.products.groups import PRICE_STOCK
+from include.products.groups import PRICE_STOCK, PRODUCT_CREATE, PRODUCT_UPDATE
 from include.products.values import payload_hash
 from include.tables import n11_product_push_batches
 from n11.client import MAX_SKUS_PER_TASK, N11Client
@@ -53,7 +53,8 @@ def loads(payload: str) -> list[dict]:
 
 
 def save(conn: Connection, store: str, run_id: str, entries: dict[str, list[dict]]) -> list[BatchRef]:
-    """Save the run's batches; batches of this run never attempted are replaced (the run was planned again).
+    """Save the run's batches; batches of this run and these endpoints never attempted are replaced (the run was
+    planned again).
 
     Batches whose results were recorded more than RETAIN_DAYS ago are dropped: their payloads served their turn.
     """
@@ -61,7 +62,7 @@ def save(conn: Connection, store: str, run_id: str, entries: dict[str, list[dict
     conn.execute(delete(batches).where(batches.c.store == store,
                                        batches.c.finished_at < now - timedelta(days=RETAIN_DAYS)))
     run = (batches.c.store == store) & (batches.c.run_id == run_id)
-    conn.execute(delete(batches).where(run, batches.c.attempted_at.is_(None)))
+    conn.execute(delete(batches).where(run, batches.c.endpoint.in_(list(entries)), batches.c.attempted_at.is_(None)))
     refs = []
     for endpoint, skus in entries.items():
         last = conn.execute(select(func.max(batches.c.batch_no)).where(run, batches.c.endpoint == endpoint))
@@ -89,7 +90,8 @@ def send(engine: Engine, client: N11Client, store: str, run_id: str, ref: BatchR
                                  "coming back, so N11 may have it; it is not sent again blindly. Its SKUs keep "
                                  "their baseline, so the next run sends them again.")
         conn.execute(update(batches).where(key).values(attempted_at=utcnow()))
-    submit = client.update_price_stock if ref.endpoint == PRICE_STOCK else client.update_products
+    submit = {PRICE_STOCK: client.update_price_stock, PRODUCT_UPDATE: client.update_products,
+              PRODUCT_CREATE: client.create_products}[ref.endpoint]
     try:
         receipt = submit(loads(batch.payload))
     except (N11Unavailable, N11BadResponse) as exc:

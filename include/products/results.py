@@ -19,8 +19,8 @@ import simplejson
 from sqlalchemy import Connection, Engine, Row, func, select, union_all, update
 
 from include.clock import utcnow
-from include.products import baseline
-from include.products.groups import Group, groups_of
+from include.products import baseline, creations
+from include.products.groups import PRODUCT_CREATE, Group, groups_of
 from include.products.push import batches, loads
 from include.products.values import canonical, part_hash, payload_hash
 from include.tables import n11_product_sync_errors
@@ -69,6 +69,9 @@ def collect(engine: Engine, client: N11Client, store: str, run_id: str) -> bool:
 
 def record(conn: Connection, store: str, batch: Row, details: dict) -> None:
     """Write one finished task's results: baseline moves, failed payloads, error rows, the batch's counts."""
+    if batch.endpoint == PRODUCT_CREATE:  # new products have no baseline yet: their own record
+        creations.record(conn, store, batch, details)
+        return
     entries = loads(batch.payload)
     now = utcnow()
     counts = {"succeeded": 0, "failed": 0, "rejected": 0}
@@ -155,9 +158,10 @@ def run_errors(conn: Connection, store: str, run_id: str, limit: int) -> tuple[l
 
 
 def sent_groups(conn: Connection, store: str, run_id: str) -> Counter[str]:
-    """SKUs per field group in the run's batches that N11 took."""
+    """SKUs per field group in the run's update batches that N11 took."""
     payloads = conn.execute(select(batches.c.payload).where(
-        batches.c.store == store, batches.c.run_id == run_id, batches.c.task_id.is_not(None))).scalars()
+        batches.c.store == store, batches.c.run_id == run_id, batches.c.task_id.is_not(None),
+        batches.c.endpoint != PRODUCT_CREATE)).scalars()
     return Counter(group.name for payload in payloads for entry in loads(payload) for group in groups_of(entry))
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, delete
 
 from include.clock import utcnow
 from include.products import baseline, diff, links, push, results
-from include.products.groups import ENDPOINTS, GROUPS, covered_groups
+from include.products.groups import ENDPOINTS, GROUPS, PRODUCT_CREATE, covered_groups
 from include.products.source import read_linked, source_table
 from include.registry import StoreConfig
 from include.tables import n11_product_sync_errors
@@ -120,6 +120,7 @@ def summary(engine: Engine, store: StoreConfig, run_id: str, link_counts: dict, 
 
 def _outcome(done: results.Totals) -> str:
     calls = ", ".join(f"{endpoint} {done.calls.get(endpoint, 0)}" for endpoint in ENDPOINTS)
+    calls += f", {PRODUCT_CREATE} {done.calls[PRODUCT_CREATE]}" if PRODUCT_CREATE in done.calls else ""
     return (f"calls {calls}; succeeded {done.succeeded}, failed {done.failed}, rejected {done.rejected}"
             + (f", no result {done.no_result}" if done.no_result else "")
             + (f", not sent {done.unsent}" if done.unsent else ""))

@@ -13,7 +13,7 @@ from collections import Counter
 from airflow.sdk import PokeReturnValue, get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.products import links, push, results, sync
+from include.products import create, creations, links, push, results, sync
 from include.products.source import SourceError
 from include.tasks.store_run import store_run
 
@@ -75,8 +75,27 @@ def collect_results(store_settings: dict, planned: dict) -> PokeReturnValue:
         if not results.collect(run.engine, run.client, run.store.slug, run_id):
             return PokeReturnValue(is_done=False)
         lines, done = sync.summary(run.engine, run.store, run_id, counts["links"], counts["plan"], counts["dry_run"])
+        with run.engine.connect() as conn:
+            lines += creations.report(conn, run.store.slug, run_id, sync.LISTED_ERRORS)
     log.info("\n".join(lines))
     if done.unsent:
         raise AirflowFailException(f"store {run.store.slug!r}: {done.unsent} SKU(s) were not confirmed sent (see "
                                    "the push task's log); they keep their baseline, so the next run sends them again")
     return PokeReturnValue(is_done=True, xcom_value=lines)
+
+
+def create_products(store_settings: dict) -> dict:
+    """List the shop's new products on N11 (after the scan linked what N11 has): refresh the category cache where
+    due, plan, and send the batches to product-create, each at most once whatever the retries.
+
+    Returns the plan's counts and how many batches N11 took; the results step records N11's answers.
+    """
+    run_id, options = _run()
+    with store_run(store_settings) as run:
+        try:
+            counts, refs = create.plan_creation(run.engine, run.client, run.store, run_id, options.dry_run)
+        except SourceError as exc:
+            raise AirflowFailException(f"store {run.store.slug!r}: {exc}. Fix the store's products_source setting "
+                                       "or the view in the shop database.") from None
+        task_ids = push.send_all(run.engine, run.client, run.store.slug, run_id, refs)
+    return {**counts, "batches": len(refs), "taken": sum(task_id is not None for task_id in task_ids)}

@@ -56,6 +56,9 @@ PRICE_STOCK_UPDATE = "/ms/product/tasks/price-stock-update"
 PRODUCT_UPDATE = "/ms/product/tasks/product-update"
 TASK_DETAILS = "/ms/product/task-details/page-query"
 ORDER_UPDATE = "/rest/order/v1/update"
+CATEGORIES = "/cdn/categories"
+CATEGORY_ATTRIBUTES = "/cdn/category/{id}/attribute"
+PRODUCT_CREATE = "/ms/product/tasks/product-create"
 
 _SAFE_WRITE_RETRY = frozenset({429, 502, 503, 504})
 
@@ -252,6 +255,30 @@ class N11Client:
         body = self._request("PUT", ORDER_UPDATE, payload=payload, idempotent=False)
         return [{"lineId": str(item.get("lineId", item.get("orderLineId"))), "status": _norm(item.get("status")),
                  "reasons": _reasons(item)} for item in self._content(body, ORDER_UPDATE) if isinstance(item, dict)]
+
+    # --- categories and product creation --------------------------------------------------------------------
+
+    def categories(self) -> list[dict]:
+        """N11's whole category tree: nodes ``{"id", "name", "subCategories"}``, ``subCategories`` None at a leaf."""
+        body = self._request("GET", CATEGORIES)
+        tree = body.get("categories") if isinstance(body, dict) else body
+        if not isinstance(tree, list):
+            raise N11BadResponse(f"N11 answered {CATEGORIES} without a category list: {self._excerpt(body)}")
+        return tree
+
+    def category_attributes(self, category_id: int | str) -> list[dict]:
+        """A category's attributes (``attributeId``, ``attributeName``, ``isMandatory``, ``isVariant``,
+        ``isCustomValue``, ``attributeValues[{id, value}]``). An unknown or non-leaf id raises N11RequestRefused."""
+        path = CATEGORY_ATTRIBUTES.format(id=int(category_id))
+        body = self._request("GET", path)
+        attributes = body.get("categoryAttributes") if isinstance(body, dict) else None
+        if not isinstance(attributes, list):
+            raise N11BadResponse(f"N11 answered {path} without 'categoryAttributes': {self._excerpt(body)}")
+        return attributes
+
+    def create_products(self, skus: list[dict], integrator: str = INTEGRATOR) -> dict:
+        """Queue a product-create task (title, category, images, attributes, prices, stock). Returns the receipt."""
+        return self._submit(PRODUCT_CREATE, skus, integrator)
 
     def _submit(self, path: str, skus: list[dict], integrator: str) -> dict:
         if not 0 < len(skus) <= MAX_SKUS_PER_TASK:

@@ -16,7 +16,7 @@ from tests.conftest import TEST_KEY
 from tests.dags.conftest import load_dag
 
 pytestmark = pytest.mark.dags
-TASKS = ["gate", "check_credentials", "plan_changes", "push_batches", "collect_results"]
+TASKS = ["gate", "check_credentials", "plan_changes", "push_batches", "create_products", "collect_results"]
 PRICE_STOCK = "/ms/product/tasks/price-stock-update"
 PRODUCT_UPDATE = "/ms/product/tasks/product-update"
 
