@@ -99,7 +99,8 @@ def test_warehouse_orders_are_included_unless_the_store_asks_for_its_own_only(mo
     assert "2000000000003" in stored(shop)["n11_orders"]
     assert "2000000000003" not in stored(shop, "seller_only")["n11_orders"]
     assert {call.query["sender"] for call in month.calls("GET", "/rest/delivery/v1/shipmentPackages")} == \
-        {"ALL", "SELLER"}
+        {"N11", "SELLER"}  # ALL is asked as each sender apart, so every order says who ships it
+    assert stored(shop)["n11_orders"]["2000000000003"]["sender"] == "N11"
 
 
 @pytest.mark.parametrize("shift", [0, 3, -3], ids=["N11 reads UTC", "N11 adds 3h", "N11 subtracts 3h"])
@@ -163,7 +164,7 @@ def test_a_truncated_page_fails_naming_the_window_and_page_and_a_rerun_loads_eve
     (window,) = order_windows(day, day + DAY, OVERLAP, MONTH_END)
     assert f"store 'shop1', window {window}: status Created page 0:" in str(failure.value)
     assert "not JSON" in str(failure.value)
-    assert stored(shop) == {"n11_orders": {}, "n11_order_lines": {}}
+    assert stored(shop) == {"n11_orders": {}, "n11_order_packages": {}, "n11_order_lines": {}}
 
     month.faults = FaultConfig()
     sync(month, shop, day, day + DAY)
