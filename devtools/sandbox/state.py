@@ -39,8 +39,10 @@ def _with_quantity(line: dict, line_id: int, quantity: int, status: str) -> dict
 
 
 def public(package: dict) -> dict:
-    """A copy of a package as it goes on the wire: private "_" keys removed."""
-    return copy.deepcopy({key: value for key, value in package.items() if not key.startswith("_")})
+    """A copy of a package as it goes on the wire: private "_" keys removed, and ``_shown`` fields (what a test
+    makes N11 send whatever the package's state, e.g. a status the filters do not know) put over it."""
+    shown = {key: value for key, value in package.items() if not key.startswith("_")} | package.get("_shown", {})
+    return copy.deepcopy(shown)
 
 
 @dataclass

@@ -177,7 +177,8 @@ def expected(sandbox: N11Sandbox, start: datetime = MONTH_START, end: datetime =
         active = [status for status in statuses if status in ACTIVE]
         status = (min(active, key=ACTIVE.index) if active
                   else "UnSupplied" if all(s == "UnSupplied" for s in statuses) else "Cancelled")
-        live = [line for line in order_lines.values() if line["status"] not in ("Cancelled", "UnSupplied", "Unpacked")]
+        live = [line for line in order_lines.values()
+                if line["status"] not in ("Cancelled", "UnSupplied", "Unpacked")]
         total = sum((line["price"] * line["quantity"] for line in live), Decimal("0.00"))
         invoiced = sum((line["seller_invoice_amount"] for line in live), Decimal("0.00"))
         newest = found[-1]
