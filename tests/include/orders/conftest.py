@@ -147,8 +147,9 @@ def expected(sandbox: N11Sandbox, start: datetime = MONTH_START, end: datetime =
 
     A line is held by the package of its order that is not a split parent and lists it (parents hold only the
     old lines of a quantity split, as Unpacked or Cancelled); a live Unpacked package (a child under the older
-    reading, or a parent whose children the range does not reach) counts as Picking. The order is the least advanced of its live packages, else UnSupplied when all
-    are, else Cancelled; its buyer and addresses are its newest package's; its amounts those of its live lines.
+    reading, or a parent whose children the range does not reach) counts as Picking. The order is the least
+    advanced of its live packages, else UnSupplied when all are, else Cancelled; its buyer and addresses are its
+    newest package's; its amounts those of its live lines.
     """
     account = account_of(sandbox)
     with account.lock:
