@@ -144,8 +144,9 @@ def report_order(engine: Engine) -> None:
         print(f"    {kind:<8} {order[f'{kind}_full_name'] or '(pick-up point)'}, {order[f'{kind}_address']}, "
               f"{order[f'{kind}_neighborhood']}, {order[f'{kind}_district']}/{order[f'{kind}_city']} "
               f"{order[f'{kind}_postal_code']}, gsm {order[f'{kind}_gsm']}")
-    print(f"    invoice  type {order['invoice_type']}, TC {order['tc_id']}, tax id {order['tax_id']} "
-          f"({order['tax_office']})")
+    invoice = (f"company, tax id {order['tax_id']} ({order['tax_office']})" if order["invoice_type"] == "2"
+               else f"person, TC {order['tc_id']}")
+    print(f"    invoice  {invoice}")
     for package in found:
         print(f"    package {package['package_id']}: {package['status']}, {package['cargo_provider']} "
               f"{package['cargo_tracking_number']}")

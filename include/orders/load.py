@@ -87,11 +87,11 @@ def refresh_orders(conn: Connection, store: str, states: Mapping[str, OrderState
             line.update(package_id=owner["package_id"], status=status)
             moved.append({"b_line": line["order_line_id"], "b_package": owner["package_id"], "b_status": status})
     if moved:
-        conn.execute(_MOVE_LINE, [{"b_store": store, **row} for row in moved])
+        conn.execute(_MOVE_LINE, [{"b_store": store, **row} for row in sorted(moved, key=lambda r: r["b_line"])])
     stored = {number: found[0] for number, found in _stored_rows(
         conn, n11_orders, store, states, n11_orders.c.order_number, *(n11_orders.c[c] for c in DERIVED)).items()}
     changes = []
-    for number, state in states.items():
+    for number, state in sorted(states.items()):  # key order, as the upserts: concurrent loads never deadlock
         values = _derived(state, lines.get(number, []))
         if any(stored[number][column] != value for column, value in values.items()):
             changes.append({"b_order": number, **{f"v_{column}": value for column, value in values.items()}})
