@@ -58,6 +58,8 @@ n11_stores = Table(
     Column("api_message", String(500)),
     Column("api_checked_at", UtcDateTime),
     Column("settings_updated_at", UtcDateTime, nullable=False),
+    # when N11's order answers last contradicted the date filter asked for (include/orders/follow.py)
+    Column("order_filter_contradicted_at", UtcDateTime),
 )
 
 def _address(kind: str) -> list[Column]:
@@ -120,6 +122,7 @@ n11_order_packages = Table(
     Column("created_at", UtcDateTime),
     Column("last_modified", UtcDateTime, nullable=False),
     Column("loaded_at", UtcDateTime, nullable=False),
+    Column("followed_at", UtcDateTime),  # last direct look-up of an open package (include/orders/follow.py)
 )
 
 n11_order_lines = Table(

@@ -220,10 +220,16 @@ class SandboxState:
         item_fail_spelling: str = "FAIL",
         repeat_page_edge: bool = False,
         page_hook: Callable[[Account, Mapping[str, str]], None] | None = None,
+        order_date_filter: str = "modified",
     ) -> None:
         """``repeat_page_edge`` repeats a row across two pages of every listing; ``page_hook(account, query)``
         runs before each shipment-package page is answered, so a test can change a package between pages;
-        ``queue_polls`` is how many polls a write task stays IN_QUEUE."""
+        ``queue_polls`` is how many polls a write task stays IN_QUEUE; ``order_date_filter`` is what
+        ``orderByField=true`` makes the date window filter: ``"modified"`` (lastModifiedDate, as N11's pages
+        say) or ``"created"`` (it only sorts: the window filters creation dates, as without it)."""
+        if order_date_filter not in ("modified", "created"):
+            raise ValueError("order_date_filter must be 'modified' or 'created'")
+        self.order_date_filter = order_date_filter
         if rest_auth_style not in ("403", "400"):
             raise ValueError("rest_auth_style must be '403' or '400'")
         if item_fail_spelling not in ("FAIL", "Fail"):
@@ -322,7 +328,8 @@ class SandboxState:
                 "IllegalArgumentException", f"page must be >= 0 and size >= 1 (page={page}, size={size})"
             )
         window = self._window(_int_param(params, "startDate", None), _int_param(params, "endDate", None))
-        date_key = "lastModifiedDate" if params.get("orderByField", "").lower() == "true" else "_created"
+        by_field = params.get("orderByField", "").lower() == "true" and self.order_date_filter == "modified"
+        date_key = "lastModifiedDate" if by_field else "_created"
         status = params.get("status")
         wanted_status = rules.canonical_status(status) if status else None
         sender = (params.get("sender") or "SELLER").strip().upper()

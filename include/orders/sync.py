@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from include.clock import utcnow
+from include.orders.follow import contradictions, record_contradiction
 from include.orders.load import LoadCounts, load_window
 from include.orders.transform import IMPORTED_STATUSES, SENDERS, BadPackage, package_rows
 from include.orders.windows import Window, order_windows
@@ -66,6 +67,9 @@ def sync_orders(client: N11Client, engine: Engine, store: StoreConfig, start: da
     overlap = timedelta(hours=store.order_window_overlap_hours)
     for window in order_windows(start, end, overlap, now or datetime.now(UTC)):
         packages, pages = fetch_senders(client, store, window)
+        contradicting = contradictions(packages, window, overlap)
+        if contradicting:
+            record_contradiction(engine, store, contradicting, window)
         try:
             rows = package_rows(store.slug, packages, utcnow())
         except BadPackage as exc:
