@@ -1,11 +1,12 @@
 """One window's rows into the shop database, inside the caller's transaction (one per window).
 
 Packages and orders are upserted in bulk with a version guard (a package's ``revision``, an order's
-``last_modified``), so a rerun, an overlap or an older answer changes nothing. Then, for every order the window
-touched, its stored packages decide (``status.py``) which package holds each line live, the order's status and
-cargo, and its amounts from its live lines: an order's packages may have come in other windows or runs, and the
-stored packages are the only place that has them all, so the result does not depend on how the range was cut.
-A line is written from a package only when that package's newest version was just written and holds it live.
+``last_modified``), so a rerun, an overlap or an older answer changes nothing. For every order whose packages
+the window changed, its stored packages decide (``status.py``) which package holds each line live, the order's
+status and cargo, and its amounts from its live lines: an order's packages may have come in other windows or
+runs, and the stored packages are the only place that has them all, so the result does not depend on how the
+range was cut. A line is written from a package only when that package's newest version was just written and
+holds it live.
 """
 
 from __future__ import annotations
@@ -49,12 +50,11 @@ class LoadCounts:
 
 
 def load_window(conn: Connection, store: str, rows: WindowRows) -> LoadCounts:
-    """Upsert the window's packages and orders, then its lines and the state of every order it touched."""
+    """Upsert the window's packages, the lines they hold live, then its orders with their status, cargo and
+    amounts worked out beforehand (new orders are written once)."""
     packages = upsert(conn, n11_order_packages, rows.packages, version="revision")
-    orders = upsert(conn, n11_orders, rows.orders, version="last_modified")
     written = {row["package_id"] for row in packages.written}
-    touched = {row["order_number"] for row in [*packages.written, *orders.written]}
-    states = {number: order_state(found) for number, found in _stored_packages(conn, store, touched).items()}
+    states = _states(conn, store, {row["order_number"] for row in packages.written})
     owned = []
     for row in (row for row in rows.lines if row["package_id"] in written):
         state = states[row["order_number"]]
@@ -62,16 +62,28 @@ def load_window(conn: Connection, store: str, rows: WindowRows) -> LoadCounts:
         if owner["package_id"] == row["package_id"]:
             owned.append({**row, "status": line_status(row["status"], owner, state)})
     lines = upsert(conn, n11_order_lines, owned)
-    changed = refresh_orders(conn, store, states)
-    updated = orders.updated + len(changed - {row["order_number"] for row in orders.written})
+    values = order_values(conn, store, states)
+    orders = [upsert(conn, n11_orders, part, version="last_modified") for part in (
+        [{**row, **values[row["order_number"]]} for row in rows.orders if row["order_number"] in values],
+        [row for row in rows.orders if row["order_number"] not in values])]
+    written_orders = {row["order_number"] for result in orders for row in result.written}
+    late = written_orders - set(values)  # an order row newer than any of its packages: its values come after
+    values |= order_values(conn, store, _states(conn, store, late))
+    changed = set_order_values(conn, store, {n: v for n, v in values.items() if n not in written_orders or n in late})
+    new = sum(result.new for result in orders)
+    updated = sum(result.updated for result in orders) + len(changed - written_orders)
     window_lines = {row["order_line_id"] for row in rows.lines}
-    return LoadCounts(orders.new, updated, len(rows.orders) - orders.new - updated, lines.new, lines.updated,
+    return LoadCounts(new, updated, len(rows.orders) - new - updated, lines.new, lines.updated,
                       len(window_lines) - len(lines.written))
 
 
-def refresh_orders(conn: Connection, store: str, states: Mapping[str, OrderState]) -> set[str]:
-    """Set each order's status, cargo and amounts from its packages and live lines; move a line whose stored
-    package no longer holds it live to the one that does. Returns the orders whose values changed."""
+def _states(conn: Connection, store: str, order_numbers: Iterable[str]) -> dict[str, OrderState]:
+    return {number: order_state(found) for number, found in _stored_packages(conn, store, order_numbers).items()}
+
+
+def order_values(conn: Connection, store: str, states: Mapping[str, OrderState]) -> dict[str, dict[str, Any]]:
+    """Each order's status, cargo and amounts from its packages and live lines; a line whose stored package no
+    longer holds it live is first moved to the one that does."""
     lines = _stored_rows(conn, n11_order_lines, store, states, n11_order_lines.c.order_line_id,
                          n11_order_lines.c.order_number, n11_order_lines.c.package_id, n11_order_lines.c.status,
                          n11_order_lines.c.price, n11_order_lines.c.quantity,
@@ -88,13 +100,17 @@ def refresh_orders(conn: Connection, store: str, states: Mapping[str, OrderState
             moved.append({"b_line": line["order_line_id"], "b_package": owner["package_id"], "b_status": status})
     if moved:
         conn.execute(_MOVE_LINE, [{"b_store": store, **row} for row in sorted(moved, key=lambda r: r["b_line"])])
+    return {number: _derived(state, lines.get(number, [])) for number, state in states.items()}
+
+
+def set_order_values(conn: Connection, store: str, values: Mapping[str, dict[str, Any]]) -> set[str]:
+    """Update the stored orders whose values differ; returns their numbers."""
     stored = {number: found[0] for number, found in _stored_rows(
-        conn, n11_orders, store, states, n11_orders.c.order_number, *(n11_orders.c[c] for c in DERIVED)).items()}
+        conn, n11_orders, store, values, n11_orders.c.order_number, *(n11_orders.c[c] for c in DERIVED)).items()}
     changes = []
-    for number, state in sorted(states.items()):  # key order, as the upserts: concurrent loads never deadlock
-        values = _derived(state, lines.get(number, []))
-        if any(stored[number][column] != value for column, value in values.items()):
-            changes.append({"b_order": number, **{f"v_{column}": value for column, value in values.items()}})
+    for number, new in sorted(values.items()):  # key order, as the upserts: concurrent loads never deadlock
+        if number in stored and any(stored[number][column] != value for column, value in new.items()):
+            changes.append({"b_order": number, **{f"v_{column}": value for column, value in new.items()}})
     if changes:
         conn.execute(_SET_ORDER, [{"b_store": store, **row} for row in changes])
     return {row["b_order"] for row in changes}
