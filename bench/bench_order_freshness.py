@@ -18,8 +18,6 @@ import copy
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -28,13 +26,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pendulum
-import requests
 import yaml
 from sqlalchemy import create_engine, select, text
 
 from devtools.sandbox import Account, N11Sandbox, SandboxState, generate_account
 from include.tables import n11_orders
-from tests.e2e.test_scheduler import Cluster, free_port
+from tests.e2e.test_scheduler import Cluster, cluster_env, free_port
 
 ORDERS = 100
 CREATE_SECONDS = 150
@@ -90,17 +87,7 @@ def airflow_env(home: Path, port: int, metadata_url: str, sandbox_url: str, regi
            "extra": json.dumps({"requests_per_minute": 6000})}
     return {**os.environ, "AIRFLOW_CONN_N11_BENCH": json.dumps(n11),
             "AIRFLOW_CONN_SHOP_DB": json.dumps({"conn_type": "sqlite", "host": str(shop)}),
-            "AIRFLOW_HOME": str(home), "N11_STORES_FILE": str(registry),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__API__PORT": str(port), "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
-            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True"}
+            "N11_STORES_FILE": str(registry), **cluster_env(home, port, metadata_url)}
 
 
 def measure(home: Path, metadata_url: str) -> dict[str, tuple[datetime, datetime | None]]:
@@ -116,15 +103,8 @@ def measure(home: Path, metadata_url: str) -> dict[str, tuple[datetime, datetime
     port = free_port()
     with N11Sandbox(SandboxState([account], date_shift_hours=SHIFT_HOURS)).start() as sandbox:
         airflow = Cluster(airflow_env(home, port, metadata_url, sandbox.url, registry, shop), home, port)
-        airflow.cli("db", "migrate")
-        subprocess.run([sys.executable, "-m", "include.tasks.pools"], env=airflow.env, check=True,
-                       capture_output=True)
         try:
-            for command in (("api-server", "--port", str(port)), ("scheduler",), ("dag-processor",)):
-                airflow.start(*command)
-            airflow.wait_for("the API server", lambda: requests.get(f"{airflow.api}/api/v2/version", timeout=5).ok)
-            airflow.login()
-            airflow.wait_for("the DAG to be parsed", lambda: airflow.get(f"/dags/{DAG_ID}"))
+            airflow.boot(DAG_ID)
             airflow.cli("dags", "unpause", DAG_ID)
             print(f"schedule {schedule!r} (Istanbul), first interval starts {first.isoformat()}", flush=True)
             time.sleep(max(0.0, (first - pendulum.now("UTC")).total_seconds()))

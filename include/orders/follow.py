@@ -7,30 +7,25 @@ Delivered, Cancelled or UnSupplied): every run while the package is younger than
 to ``FOLLOWED_FOR``. A package that turned into a split parent or went missing has its order looked up by
 order number, so the new packages come too.
 
-The canary: each window's answer is checked against the filter asked for. A package whose lastModifiedDate
-lies outside the window (widened by the overlap, for the "GMT+3" reading) contradicts the assumption: the run
-says so once a day in its log and in ``n11_stores.api_message``, and for ``RAISED_FOR`` after it every open
-package up to ``FOLLOWED_FOR`` is looked up on every run.
+When the canary (``canary.py``) has seen N11's answers contradict the filter, for ``RAISED_FOR`` after it every
+open package up to ``FOLLOWED_FOR`` is looked up on every run.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, or_, select, update
 
 from include.clock import utcnow
-from include.orders.load import load_window
 from include.orders.status import DEAD, UNPACKED
-from include.orders.transform import BadPackage, package_rows
-from include.orders.windows import Window
+from include.orders.sync import load_packages
 from include.registry import StoreConfig
 from include.tables import n11_order_packages, n11_orders, n11_stores
 from n11.client import N11Client
 
-log = logging.getLogger(__name__)
 BATCH = 50  # package ids per look-up: an answer fits one page of 100
 EVERY_RUN = timedelta(days=3)
 FOLLOWED_FOR = timedelta(days=30)
@@ -38,12 +33,10 @@ RAISED_FOR = timedelta(days=7)
 OPEN_ORDER = ("Created", "Picking", "Shipped")
 
 
-class FollowError(ValueError):
-    """N11 answered a look-up with a package the shop cannot take; the message names the order and field."""
-
-
 @dataclass
 class FollowSummary:
+    """What one follow-up did, for the task's log line."""
+
     packages: int = 0
     requests: int = 0
     orders_changed: int = 0
@@ -51,28 +44,6 @@ class FollowSummary:
     def log_line(self, store: str) -> str:
         return (f"store {store!r}, open orders followed up: packages {self.packages}, requests {self.requests}, "
                 f"orders changed {self.orders_changed}")
-
-
-def contradictions(packages: list[dict], window: Window, overlap: timedelta) -> int:
-    """How many packages of a window's answer were last modified outside it (widened by the overlap)."""
-    low, high = window.start_ms - _ms(overlap), window.end_ms + _ms(overlap)
-    return sum(not low <= package["lastModifiedDate"] < high for package in packages
-               if isinstance(package.get("lastModifiedDate"), int))
-
-
-def record_contradiction(engine: Engine, store: StoreConfig, found: int, window: Window) -> None:
-    """Say once per store and day that N11's answers contradict the date filter, and raise the pace."""
-    now = utcnow()
-    with engine.begin() as conn:
-        last = conn.scalar(select(n11_stores.c.order_filter_contradicted_at).where(n11_stores.c.store == store.slug))
-        if last is not None and last.date() == now.date():
-            return
-        message = (f"N11's order listing answered {found} package(s) last modified outside the asked window "
-                   f"{window}: orderByField does not filter on the last modification; open orders are now "
-                   "looked up on every run")
-        conn.execute(update(n11_stores).where(n11_stores.c.store == store.slug)
-                     .values(order_filter_contradicted_at=now, api_message=message[:500]))
-    log.warning("store %r: %s", store.slug, message)
 
 
 def follow_open_orders(client: N11Client, engine: Engine, store: StoreConfig,
@@ -98,20 +69,17 @@ def follow_open_orders(client: N11Client, engine: Engine, store: StoreConfig,
                                                      direction=None, order_number=number)
             summary.requests += 1
             packages += [{**package, "sender": sender} for package in found]
-        try:
-            rows = package_rows(store.slug, packages, utcnow())
-        except BadPackage as exc:
-            raise FollowError(f"store {store.slug!r}, open orders look-up: {exc}; nothing of this batch was "
-                              "written") from None
-        with engine.begin() as conn:
-            counts = load_window(conn, store.slug, rows)
-            conn.execute(update(n11_order_packages)
-                         .where(n11_order_packages.c.store == store.slug,
-                                n11_order_packages.c.package_id.in_(list(senders)))
-                         .values(followed_at=now))
+        counts = load_packages(engine, store, packages, "look-up of open orders", _followed(store.slug, senders, now))
         summary.packages += len(batch)
         summary.orders_changed += counts.orders_updated
     return summary
+
+
+def _followed(store: str, package_ids: Iterable[str], now: datetime):
+    """The statement that notes the batch as looked up, in the same transaction as its load."""
+    return (update(n11_order_packages)
+            .where(n11_order_packages.c.store == store, n11_order_packages.c.package_id.in_(list(package_ids)))
+            .values(followed_at=now))
 
 
 def _needs_order(package: dict | None) -> bool:
@@ -140,8 +108,4 @@ def _due_packages(engine: Engine, store: str, now: datetime) -> list[tuple[str, 
                         packages.c.status.notin_(DEAD), or_(every_run, daily))
                  .order_by(packages.c.followed_at.is_not(None), packages.c.followed_at, packages.c.package_id))
         return [tuple(row) for row in conn.execute(query)]
-
-
-def _ms(delta: timedelta) -> int:
-    return delta // timedelta(milliseconds=1)
 

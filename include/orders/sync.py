@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Executable
 
 from include.clock import utcnow
-from include.orders.follow import contradictions, record_contradiction
+from include.orders.canary import contradictions, record_contradiction
 from include.orders.load import LoadCounts, load_window
 from include.orders.transform import IMPORTED_STATUSES, SENDERS, BadPackage, package_rows
 from include.orders.windows import Window, order_windows
@@ -70,17 +70,27 @@ def sync_orders(client: N11Client, engine: Engine, store: StoreConfig, start: da
         contradicting = contradictions(packages, window, overlap)
         if contradicting:
             record_contradiction(engine, store, contradicting, window)
-        try:
-            rows = package_rows(store.slug, packages, utcnow())
-        except BadPackage as exc:
-            raise BadOrderData(f"store {store.slug!r}, window {window}: N11's answer is unusable: {exc}; nothing "
-                               "of this window was written. Rerun the interval once N11 answers correctly.") from None
-        with engine.begin() as conn:
-            summary.counts += load_window(conn, store.slug, rows)
+        summary.counts += load_packages(engine, store, packages, f"window {window}")
         summary.windows += 1
         summary.pages += pages
         summary.packages += len(packages)
     return summary
+
+
+def load_packages(engine: Engine, store: StoreConfig, packages: list[dict], where: str,
+                  *also: Executable) -> LoadCounts:
+    """Turn N11's packages into rows and load them in one transaction (with the statements ``also``), or fail
+    naming the store, ``where`` ("window ..." or another batch) and what is unusable, writing nothing of it."""
+    try:
+        rows = package_rows(store.slug, packages, utcnow())
+    except BadPackage as exc:
+        raise BadOrderData(f"store {store.slug!r}, {where}: N11's answer is unusable: {exc}; nothing of this "
+                           f"{where.split(' ', 1)[0]} was written. Rerun once N11 answers correctly.") from None
+    with engine.begin() as conn:
+        counts = load_window(conn, store.slug, rows)
+        for statement in also:
+            conn.execute(statement)
+    return counts
 
 
 def fetch_senders(client: N11Client, store: StoreConfig, window: Window) -> tuple[list[dict], int]:

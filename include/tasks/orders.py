@@ -8,7 +8,7 @@ from datetime import datetime
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.orders.follow import FollowError, follow_open_orders
+from include.orders.follow import follow_open_orders
 from include.orders.sync import BadOrderData, sync_orders
 from include.tasks.store_run import store_run
 
@@ -27,7 +27,7 @@ def load_orders(store_settings: dict, data_interval_start: datetime, data_interv
             summary = sync_orders(run.client, run.engine, run.store, data_interval_start, data_interval_end)
             log.info("%s", summary.log_line())
             followed = follow_open_orders(run.client, run.engine, run.store)
-        except (BadOrderData, FollowError) as exc:
+        except BadOrderData as exc:
             raise AirflowFailException(str(exc)) from None
     log.info("%s", followed.log_line(run.store.slug))
     return {"windows": summary.windows, "pages": summary.pages, "packages": summary.packages,
