@@ -14,7 +14,7 @@ from include.store_status import record_settings
 from include.tables import n11_stores
 from n11.client import N11Client
 from tests.conftest import TEST_KEY, TEST_SECRET
-from tests.include.orders.conftest import FAST, MONTH_START, STORE, account_of, add_package, stored, sync
+from tests.include.orders.conftest import FAST, MONTH_START, STORE, account_of, add_package, expected, stored, sync
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 READINGS = ["modified", "created"]
@@ -91,3 +91,13 @@ def test_the_canary_speaks_once_a_day_only_when_n11_answers_contradict_the_filte
             conn.execute(n11_stores.update().values(api_message="ok"))
         sync(sandbox, shop, day + 3 * HOUR, day + 4 * HOUR)
         assert api_message(shop)[0] == "ok"  # said once a day
+
+
+@pytest.mark.parametrize("reading", READINGS, ids=["filters last modification", "filters creation"])
+def test_daily_runs_with_their_follow_ups_leave_the_sandbox_month_under_either_reading(start_sandbox, shop, reading):
+    sandbox = start_sandbox(order_date_filter=reading)
+    end = MONTH_START + DAY
+    while end <= MONTH_START + 30 * DAY:
+        run(sandbox, shop, end, step=DAY)
+        end += DAY
+    assert stored(shop) == expected(sandbox)
