@@ -101,3 +101,12 @@ def test_daily_runs_with_their_follow_ups_leave_the_sandbox_month_under_either_r
         run(sandbox, shop, end, step=DAY)
         end += DAY
     assert stored(shop) == expected(sandbox)
+
+
+@pytest.mark.parametrize("shift", [3, -3], ids=["N11 adds 3h", "N11 subtracts 3h"])
+def test_the_canary_stays_quiet_when_n11_only_shifts_its_dates_by_the_overlap(start_sandbox, shop, shift):
+    sandbox = start_sandbox(date_shift_hours=shift)
+    record_settings(shop, STORE)
+    day = MONTH_START + 10 * DAY
+    sync(sandbox, shop, day, day + 2 * DAY)
+    assert api_message(shop) == (None, None)
