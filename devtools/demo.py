@@ -34,6 +34,7 @@ from include.registry import TIMEZONE, StoreConfig, load_registry
 from include.tables import (
     n11_categories,
     n11_order_lines,
+    n11_order_packages,
     n11_orders,
     n11_product_creations,
     n11_product_source,
@@ -126,6 +127,41 @@ def report(engine: Engine, interval_end: datetime) -> None:
           f"(interval ending {interval_end.isoformat()})")
 
 
+def report_order(engine: Engine) -> None:
+    """One order as a shop ships and invoices it, read back from the shop database alone: the one with the most
+    packages (a split or a partial cancel, when the day has one)."""
+    packages, orders = n11_order_packages, n11_orders
+    with engine.connect() as conn:
+        number = conn.scalar(select(packages.c.order_number).where(packages.c.store == SLUG)
+                             .group_by(packages.c.order_number)
+                             .order_by(func.count().desc(), packages.c.order_number).limit(1))
+        if number is None:
+            return
+        order = conn.execute(select(orders).where(orders.c.store == SLUG, orders.c.order_number == number)) \
+            .mappings().one()
+        found = conn.execute(select(packages).where(packages.c.store == SLUG, packages.c.order_number == number)
+                             .order_by(packages.c.package_id)).mappings().all()
+        lines = conn.execute(select(n11_order_lines).where(n11_order_lines.c.store == SLUG,
+                                                           n11_order_lines.c.order_number == number)
+                             .order_by(n11_order_lines.c.order_line_id)).mappings().all()
+    print(f"\n  order {number}: {order['status']}, invoice total {order['invoice_total']} TL, sender "
+          f"{order['sender']}, agreed delivery {order['agreed_delivery_date']:%Y-%m-%d}")
+    print(f"    buyer    {order['customer_name']} <{order['customer_email']}>")
+    for kind in ("shipping", "billing"):
+        print(f"    {kind:<8} {order[f'{kind}_full_name'] or '(pick-up point)'}, {order[f'{kind}_address']}, "
+              f"{order[f'{kind}_neighborhood']}, {order[f'{kind}_district']}/{order[f'{kind}_city']} "
+              f"{order[f'{kind}_postal_code']}, gsm {order[f'{kind}_gsm']}")
+    invoice = (f"company, tax id {order['tax_id']} ({order['tax_office']})" if order["invoice_type"] == "2"
+               else f"person, TC {order['tc_id']}")
+    print(f"    invoice  {invoice}")
+    for package in found:
+        print(f"    package {package['package_id']}: {package['status']}, {package['cargo_provider']} "
+              f"{package['cargo_tracking_number']}")
+        for line in (line for line in lines if line["package_id"] == package["package_id"]):
+            print(f"      line {line['order_line_id']} {line['status']:<10} {line['quantity']} x "
+                  f"{line['stock_code']} {line['product_name']} = {line['seller_invoice_amount']} TL")
+
+
 def report_products(engine: Engine, store: StoreConfig, since: datetime) -> None:
     """What the products run pushed per field group and what N11 refused (the shop database keeps both)."""
     with engine.connect() as conn:
@@ -187,6 +223,7 @@ def main() -> int:
             if airflow(env, "dags", "test", dag_id, date.isoformat(), log=log):
                 failed.append(dag_id)
         report(engine, interval_end)
+        report_order(engine)
         report_products(engine, store, started)
         report_new_products(engine, store, started)
         for dag_id in failed:

@@ -12,15 +12,19 @@ is ever dropped or rewritten.
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+import random
+import time
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
-from sqlalchemy import URL, Column, Engine, create_engine, inspect, text
+from sqlalchemy import URL, Column, Connection, Engine, create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateColumn
 
 from include.tables import ExactString, metadata
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _DRIVERS = {
     "postgres": "postgresql+psycopg2",
@@ -113,3 +117,26 @@ def dispose_engines() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+
+
+def in_transaction(engine: Engine, work: Callable[[Connection], T], attempts: int = 5) -> T:
+    """Run ``work`` in a transaction of its own, again when the database ends it as a deadlock victim.
+
+    Concurrent runs that update the same orders in different orders can deadlock on PostgreSQL and MariaDB; the
+    database then rolls one back whole, so running it again is safe.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            if attempt == attempts or not _is_deadlock(exc):
+                raise
+            log.info("shop database deadlock (attempt %d of %d), running the transaction again", attempt, attempts)
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _is_deadlock(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "pgcode", None) or (exc.orig.args[0] if getattr(exc.orig, "args", None) else None)
+    return code in ("40P01", "40001", 1213, 1205) or "database is locked" in str(exc.orig)

@@ -7,7 +7,7 @@ seconds unless told otherwise).
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, Numeric, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Integer, MetaData, Numeric, String, Table, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -58,8 +58,20 @@ n11_stores = Table(
     Column("api_message", String(500)),
     Column("api_checked_at", UtcDateTime),
     Column("settings_updated_at", UtcDateTime, nullable=False),
+    # when N11's order answers last contradicted the date filter asked for (include/orders/follow.py)
+    Column("order_filter_contradicted_at", UtcDateTime),
 )
 
+def _address(kind: str) -> list[Column]:
+    """A postal address in full, as N11 sends ``shippingAddress`` and ``billingAddress``."""
+    return [Column(f"{kind}_full_name", String(255)), Column(f"{kind}_address", String(500)),
+            Column(f"{kind}_neighborhood", String(100)), Column(f"{kind}_district", String(100)),
+            Column(f"{kind}_city", String(100)), Column(f"{kind}_postal_code", String(20)),
+            Column(f"{kind}_gsm", String(32))]
+
+
+# One row per N11 order: who ordered, where it goes, how it is invoiced; status, cargo and amounts from its live
+# packages and lines (include/orders/load.py; docs/OPERATIONS.md "Reading the orders").
 n11_orders = Table(
     "n11_orders", metadata,
     _store(),
@@ -78,7 +90,39 @@ n11_orders = Table(
     Column("created_at", UtcDateTime),
     Column("last_modified", UtcDateTime, nullable=False),
     Column("loaded_at", UtcDateTime, nullable=False),
-    Column("sender", String(16)),  # SELLER or N11 (its warehouse) when the package says; NULL: not known
+    *(column for column in _address("shipping") if column.name != "shipping_city"),
+    *(column for column in _address("billing") if column.name != "billing_city"),
+    Column("delivery_address_type", String(32)),  # KTN, EASYPOINT, PUP: shipping goes to a pick-up point
+    Column("invoice_type", String(16)),
+    Column("tc_id", String(16)),
+    Column("tax_id", String(16)),
+    Column("tax_office", String(255)),
+    Column("agreed_delivery_date", UtcDateTime),
+    Column("cargo_tracking_link", String(500)),
+    Column("shipment_method", String(32)),
+    Column("sender", String(16)),  # SELLER, or N11 when N11's warehouse fulfils it
+)
+
+# One row per shipment package; a package N11 sends without an id is keyed "<orderNumber>-<its smallest
+# orderLineId>" (include/orders/transform.py ``package_key``).
+n11_order_packages = Table(
+    "n11_order_packages", metadata,
+    _store(),
+    Column("package_id", String(40), primary_key=True),
+    Column("order_number", String(32), nullable=False, index=True),
+    Column("status", String(32), nullable=False),
+    # lastModifiedDate x 10 + the status's step: a status change N11 stamps with the same millisecond is newer
+    Column("revision", BigInteger, nullable=False),
+    Column("cargo_provider", String(100)),
+    Column("cargo_tracking_number", String(100)),
+    Column("cargo_tracking_link", String(500)),
+    Column("shipment_method", String(32)),
+    Column("sender", String(16)),
+    Column("line_ids", Text, nullable=False),  # its orderLineIds, comma-separated: who holds a line live
+    Column("created_at", UtcDateTime),
+    Column("last_modified", UtcDateTime, nullable=False),
+    Column("loaded_at", UtcDateTime, nullable=False),
+    Column("followed_at", UtcDateTime),  # last direct look-up of an open package (include/orders/follow.py)
 )
 
 n11_order_lines = Table(

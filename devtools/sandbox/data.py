@@ -27,7 +27,10 @@ PRODUCT_STATUS_WEIGHTS = {
 CATALOGUE_SHARE = 0.10
 N11_SENDER_SHARE = 0.10
 SPLIT_SHARE = 0.06  # of the orders with two or more lines
+QUANTITY_SPLIT_SHARE = 0.15  # of the orders with a line of two or more items
+NULL_ID_SHARE = 0.01  # of the packages never split: N11 can send a package without an id
 PICKUP_SHARE = 0.05
+PICKUP_TYPES = ("KTN", "EASYPOINT", "PUP")
 STRAY_STATUS_SHARE = 0.03
 SHOP_ONLY_SKUS = 20
 # The statuses an order passes through after Created to reach its final status.
@@ -207,11 +210,13 @@ def _customer(rng: random.Random, number: int) -> dict:
 
 
 def _pickup_point(rng: random.Random, customer: dict) -> dict:
-    """A pick-up point near the buyer: its name, not the buyer's, is the shipping fullName."""
+    """A pick-up point near the buyer: N11 sends its address with no fullName (the point's name is in the
+    address line); the buyer is only in the billing address."""
     home = customer["home"]
     return home | {
-        "fullName": f"{home['neighborhood']} {rng.choice(vocabulary.PICKUP_SHOPS)} Teslim Noktası",
-        "address": f"{home['neighborhood']} Mah. {rng.choice(vocabulary.STREETS)} No:{rng.randint(1, 120)}",
+        "fullName": None,
+        "address": f"{home['neighborhood']} {rng.choice(vocabulary.PICKUP_SHOPS)} Teslim Noktası, "
+        f"{home['neighborhood']} Mah. {rng.choice(vocabulary.STREETS)} No:{rng.randint(1, 120)}",
         "gsm": None,
         "tcId": None,
     }
@@ -262,6 +267,8 @@ def _package(
         "customerEmail": customer["email"],
         "billingAddress": customer["home"] if pickup else customer["billing"],
         "shippingAddress": _pickup_point(rng, customer) if pickup else customer["home"],
+        "deliveryAddressType": rng.choice(PICKUP_TYPES) if pickup else None,
+        "shipmentMethod": 1,
         "cargoProviderName": rng.choice(vocabulary.CARRIERS),
         "cargoTrackingNumber": tracking,
         "cargoTrackingLink": f"https://kargotakip.example.com/{tracking}",
@@ -321,9 +328,16 @@ def _add_orders(rng: random.Random, account: Account, end_ms: int, days: int, pe
     for package in list(account.packages):
         moment = package["_created"]
         path = STATUS_PATHS[_final_status(rng, end_ms - moment)]
+        reading = rng.choice(("unpacked", "cancelled"))
+        several = [line for line in package["lines"] if line["quantity"] > 1]
         if len(package["lines"]) > 1 and rng.random() < SPLIT_SHARE:
             moment = _later(rng, moment, end_ms)
-            account.split_package(package["id"], moment)
+            account.split_package(package["id"], moment, reading)
+        elif several and rng.random() < QUANTITY_SPLIT_SHARE:
+            moment = _later(rng, moment, end_ms)
+            account.split_by_quantity(package["id"], several[0]["orderLineId"], 1, moment, reading)
+        elif rng.random() < NULL_ID_SHARE:
+            package["id"] = None
         for status in path:
             moment = _later(rng, moment, end_ms)
             account.set_package_status(package["orderNumber"], status, moment)

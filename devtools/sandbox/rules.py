@@ -18,6 +18,7 @@ PRODUCT_STATUSES = (
 SALE_STATUSES = ("Before_Sale", "On_Sale", "Out_Of_Stock", "Sale_Closed")
 PACKAGE_STATUSES = ("Created", "Picking", "Shipped", "Delivered", "Cancelled", "UnSupplied", "Unpacked")
 UNPACKED = "Unpacked"
+DEAD = ("Cancelled", "UnSupplied")
 SENDERS = ("SELLER", "N11")
 
 MAX_PRODUCT_PAGE = 250

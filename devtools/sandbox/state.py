@@ -7,12 +7,15 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from devtools.sandbox import rules
 from devtools.sandbox.wire import ISTANBUL, task_date
 
 DEFAULT_PAGE_SIZE = 20
+SPLIT_READINGS = ("unpacked", "cancelled")  # N11's pages: parent Unpacked + children Picking, or parent
+# Cancelled + children UnPacked/Picking
 HOUR_MS = 3600 * 1000
 CREATED, PICKING = "Created", "Picking"  # order approval moves a line from the one to the other
 
@@ -26,9 +29,21 @@ class ApiError(Exception):
         self.message = message
 
 
+def _with_quantity(line: dict, line_id: int, quantity: int, status: str) -> dict:
+    """A copy of a line under a new id with another quantity, its amounts scaled to it."""
+    new = copy.deepcopy(line) | {"orderLineId": line_id, "quantity": quantity, "orderItemLineItemStatusName": status}
+    share = Decimal(quantity) / line["quantity"]
+    for name in ("sellerDiscount", "sellerCouponDiscount", "totalSellerDiscountPrice", "mallDiscount"):
+        new[name] = (line[name] * share).quantize(rules.CENT)
+    new["sellerInvoiceAmount"] = rules.line_amount(new)
+    return new
+
+
 def public(package: dict) -> dict:
-    """A copy of a package as it goes on the wire: private "_" keys removed."""
-    return copy.deepcopy({key: value for key, value in package.items() if not key.startswith("_")})
+    """A copy of a package as it goes on the wire: private "_" keys removed, and ``_shown`` fields (what a test
+    makes N11 send whatever the package's state, e.g. a status the filters do not know) put over it."""
+    shown = {key: value for key, value in package.items() if not key.startswith("_")} | package.get("_shown", {})
+    return copy.deepcopy(shown)
 
 
 @dataclass
@@ -71,12 +86,13 @@ class Account:
             self.packages.append(package)
 
     def set_package_status(self, order_number: str, status: str, modified_ms: int) -> None:
-        """Move every live (not Unpacked) package of an order and its lines to a status, as N11 would."""
+        """Move every live package of an order (not a split parent, not Cancelled or UnSupplied) and its lines
+        to a status, as N11 would."""
         with self.lock:
             live = [
                 p
                 for p in self.package(order_number)
-                if rules.canonical_status(p["shipmentPackageStatus"]) != rules.UNPACKED
+                if not p.get("_parent") and rules.canonical_status(p["shipmentPackageStatus"]) not in rules.DEAD
             ]
             if not live:
                 raise KeyError(f"no live package for order {order_number}")
@@ -85,27 +101,70 @@ class Account:
                 for line in package["lines"]:
                     line["orderItemLineItemStatusName"] = status
 
-    def split_package(self, package_id: str, modified_ms: int) -> list[dict]:
-        """Split as N11 does: the parent turns Unpacked, two children with new ids share out its lines."""
+    def split_package(self, package_id: str, modified_ms: int, reading: str = "unpacked") -> list[dict]:
+        """Split by product as N11 does, under either reading of its pages: two children with new ids share out
+        the parent's lines; ``reading="unpacked"`` turns the parent Unpacked and the children Picking,
+        ``"cancelled"`` turns the parent Cancelled and the children UnPacked and Picking."""
+        if reading not in SPLIT_READINGS:
+            raise ValueError(f"reading must be one of {SPLIT_READINGS}")
         with self.lock:
-            parent = next((p for p in self.packages if str(p["id"]) == str(package_id)), None)
-            if parent is None or len(parent["lines"]) < 2:
-                raise ValueError(f"package {package_id} is unknown or has fewer than two lines")
-            next_id = max(int(p["id"]) for p in self.packages if p["id"] is not None) + 1
+            parent = self._find(package_id)
+            if len(parent["lines"]) < 2:
+                raise ValueError(f"package {package_id} has fewer than two lines")
             half = len(parent["lines"]) // 2
-            children = []
-            for offset, lines in enumerate((parent["lines"][:half], parent["lines"][half:])):
-                child = copy.deepcopy(parent) | {
-                    "id": next_id + offset,
-                    "lines": copy.deepcopy(lines),
-                    "_created": modified_ms,
-                }
-                child |= rules.package_totals(child["lines"])
-                self._stamp(child, parent["shipmentPackageStatus"], modified_ms)
-                children.append(child)
-            self._stamp(parent, rules.UNPACKED, modified_ms)
-            self.packages.extend(children)
+            statuses = ("Picking", "Picking") if reading == "unpacked" else ("UnPacked", "Picking")
+            children = [self._child(parent, copy.deepcopy(lines), status, modified_ms)
+                        for lines, status in zip((parent["lines"][:half], parent["lines"][half:]), statuses,
+                                                 strict=True)]
+            self._stamp(parent, rules.UNPACKED if reading == "unpacked" else "Cancelled", modified_ms)
+            if reading == "cancelled":
+                for line in parent["lines"]:
+                    line["orderItemLineItemStatusName"] = "Cancelled"
+            parent["_parent"] = True
             return children
+
+    def split_by_quantity(self, package_id: str, line_id: int, cancelled: int, modified_ms: int,
+                          reading: str = "unpacked") -> list[dict]:
+        """``splitPackageByQuantity`` with a partial cancel: the parent is retired as in ``split_package`` and
+        its lines reappear under new ids in a Picking child, less ``cancelled`` items of one line, which go to
+        an UnSupplied sibling."""
+        if reading not in SPLIT_READINGS:
+            raise ValueError(f"reading must be one of {SPLIT_READINGS}")
+        with self.lock:
+            parent = self._find(package_id)
+            line = next(line for line in parent["lines"] if line["orderLineId"] == line_id)
+            if not 0 < cancelled < line["quantity"]:
+                raise ValueError(f"line {line_id} has {line['quantity']} items; cancel between 1 and one less")
+            next_line = max(int(x["orderLineId"]) for p in self.packages for x in p["lines"]) + 1
+            kept = []
+            for offset, old in enumerate(parent["lines"]):
+                quantity = old["quantity"] - cancelled if old is line else old["quantity"]
+                kept.append(_with_quantity(old, next_line + offset, quantity, "Picking"))
+            gone = _with_quantity(line, next_line + len(kept), cancelled, "UnSupplied")
+            children = [self._child(parent, kept, "Picking", modified_ms),
+                        self._child(parent, [gone], "UnSupplied", modified_ms)]
+            self._stamp(parent, rules.UNPACKED if reading == "unpacked" else "Cancelled", modified_ms)
+            parent["_parent"] = True
+            return children
+
+    def _find(self, package_id: str) -> dict:
+        package = next((p for p in self.packages if str(p["id"]) == str(package_id)), None)
+        if package is None:
+            raise ValueError(f"package {package_id} is unknown")
+        return package
+
+    def _child(self, parent: dict, lines: list[dict], status: str, modified_ms: int) -> dict:
+        """A new package of the parent's order holding ``lines``, created now with a history of its own."""
+        next_id = max(int(p["id"]) for p in self.packages if p["id"] is not None) + 1
+        for line in lines:
+            line["orderItemLineItemStatusName"] = status
+        child = copy.deepcopy({key: value for key, value in parent.items() if key != "_parent"}) | {
+            "id": next_id, "lines": lines, "_created": modified_ms, "shipmentPackageStatus": status,
+            "lastModifiedDate": modified_ms, "packageHistories": [{"createdDate": modified_ms, "status": status}],
+        }
+        child |= rules.package_totals(lines)
+        self.packages.append(child)
+        return child
 
     @staticmethod
     def _stamp(package: dict, status: str, modified_ms: int) -> None:
@@ -169,10 +228,16 @@ class SandboxState:
         item_fail_spelling: str = "FAIL",
         repeat_page_edge: bool = False,
         page_hook: Callable[[Account, Mapping[str, str]], None] | None = None,
+        order_date_filter: str = "modified",
     ) -> None:
         """``repeat_page_edge`` repeats a row across two pages of every listing; ``page_hook(account, query)``
         runs before each shipment-package page is answered, so a test can change a package between pages;
-        ``queue_polls`` is how many polls a write task stays IN_QUEUE."""
+        ``queue_polls`` is how many polls a write task stays IN_QUEUE; ``order_date_filter`` is what
+        ``orderByField=true`` makes the date window filter: ``"modified"`` (lastModifiedDate, as N11's pages
+        say) or ``"created"`` (it only sorts: the window filters creation dates, as without it)."""
+        if order_date_filter not in ("modified", "created"):
+            raise ValueError("order_date_filter must be 'modified' or 'created'")
+        self.order_date_filter = order_date_filter
         if rest_auth_style not in ("403", "400"):
             raise ValueError("rest_auth_style must be '403' or '400'")
         if item_fail_spelling not in ("FAIL", "Fail"):
@@ -271,7 +336,8 @@ class SandboxState:
                 "IllegalArgumentException", f"page must be >= 0 and size >= 1 (page={page}, size={size})"
             )
         window = self._window(_int_param(params, "startDate", None), _int_param(params, "endDate", None))
-        date_key = "lastModifiedDate" if params.get("orderByField", "").lower() == "true" else "_created"
+        by_field = params.get("orderByField", "").lower() == "true" and self.order_date_filter == "modified"
+        date_key = "lastModifiedDate" if by_field else "_created"
         status = params.get("status")
         wanted_status = rules.canonical_status(status) if status else None
         sender = (params.get("sender") or "SELLER").strip().upper()

@@ -25,14 +25,16 @@ from sqlalchemy import Connection, Engine, String, and_, exists, insert, literal
 from sqlalchemy.exc import IntegrityError
 
 from include.clock import utcnow
-from include.orders.transform import UNPACKED, normalise_status
+from include.orders.load import refresh_orders
+from include.orders.status import UNPACKED, normalise_status
 from include.registry import StoreConfig
-from include.tables import UtcDateTime, n11_order_actions, n11_order_lines, n11_orders
+from include.shop_db import in_transaction
+from include.tables import UtcDateTime, n11_order_actions, n11_order_lines, n11_order_packages, n11_orders
 from n11.client import N11Client
 from n11.errors import N11AuthError, N11BadResponse, N11Error, N11RequestRefused, N11Unavailable
 
 log = logging.getLogger(__name__)
-actions, lines, orders = n11_order_actions, n11_order_lines, n11_orders
+actions, lines, orders, packages = n11_order_actions, n11_order_lines, n11_orders, n11_order_packages
 
 APPROVE = "approve"
 AUTO = "auto"
@@ -201,6 +203,8 @@ def send_batch(client: N11Client, engine: Engine, store: str, line_ids: list[str
     summary.sent += len(claimed)
     with engine.begin() as conn:
         _record(conn, store, attempt, outcome, utcnow())
+    accepted = [line for line, (result, _) in outcome.items() if result == ACCEPTED]
+    in_transaction(engine, lambda conn: mark_picking(conn, store, accepted))
     for result, reason in outcome.values():
         setattr(summary, result, getattr(summary, result) + 1)
         if result == FAILED:
@@ -224,12 +228,11 @@ def _per_line(claimed: list[str], results: list[dict]) -> dict[str, tuple[str, s
 
 def _record(conn: Connection, store: str, attempt: str, outcome: dict[str, tuple[str, str | None]],
             now: datetime) -> None:
-    """Write each line's result under the attempt that claimed it; accepted lines turn Picking in the shop."""
+    """Write each line's result under the attempt that claimed it."""
     for line, (result, reason) in outcome.items():
         conn.execute(update(actions).where(
             actions.c.store == store, actions.c.order_line_id == line, actions.c.action == APPROVE,
             actions.c.attempt_id == attempt).values(result=result, reason=reason, answered_at=now))
-    mark_picking(conn, store, [line for line, (result, _) in outcome.items() if result == ACCEPTED])
 
 
 def _release(engine: Engine, store: str, attempt: str) -> None:
@@ -239,22 +242,25 @@ def _release(engine: Engine, store: str, attempt: str) -> None:
 
 
 def mark_picking(conn: Connection, store: str, line_ids: Iterable[str]) -> None:
-    """Lines N11 accepted say Picking; so does their order once none of its lines is left in Created.
+    """Lines N11 accepted say Picking, as does a package none of whose lines is left in Created (N11 moves it
+    then); their orders follow by the orders import's status rule (``include.orders.status``).
 
-    The order rule is the approval's own until the orders import owns one (the least advanced live package);
-    ``last_modified`` keeps N11's value, so the next extraction still writes N11's view over this one.
+    ``last_modified`` and a package's ``revision`` keep N11's values, so the next extraction writes N11's view
+    over this one.
     """
     ids = list(line_ids)
     if not ids:
         return
     conn.execute(update(lines).where(lines.c.store == store, lines.c.order_line_id.in_(ids),
                                      lines.c.status == CREATED).values(status=PICKING))
-    numbers = conn.execute(select(lines.c.order_number).distinct().where(
-        lines.c.store == store, lines.c.order_line_id.in_(ids))).scalars().all()
-    created_left = exists().where(lines.c.store == orders.c.store, lines.c.order_number == orders.c.order_number,
+    touched = conn.execute(select(lines.c.order_number, lines.c.package_id).distinct().where(
+        lines.c.store == store, lines.c.order_line_id.in_(ids))).all()
+    created_left = exists().where(lines.c.store == packages.c.store, lines.c.package_id == packages.c.package_id,
                                   lines.c.status == CREATED)
-    conn.execute(update(orders).where(orders.c.store == store, orders.c.order_number.in_(numbers),
-                                      orders.c.status == CREATED, ~created_left).values(status=PICKING))
+    conn.execute(update(packages).where(packages.c.store == store,
+                                        packages.c.package_id.in_({package for _, package in touched}),
+                                        packages.c.status == CREATED, ~created_left).values(status=PICKING))
+    refresh_orders(conn, store, {number for number, _ in touched})
 
 
 def settle_unknown(client: N11Client, engine: Engine, store: str, now: datetime) -> tuple[int, int]:

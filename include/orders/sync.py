@@ -7,17 +7,19 @@ and a rerun of the interval picks up where it failed without duplicating anythin
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Executable
 
 from include.clock import utcnow
+from include.orders.canary import contradictions, record_contradiction
 from include.orders.load import LoadCounts, load_window
-from include.orders.transform import IMPORTED_STATUSES, BadPackage, package_rows
+from include.orders.transform import IMPORTED_STATUSES, SENDERS, BadPackage, package_rows
 from include.orders.windows import Window, order_windows
 from include.registry import StoreConfig
 from n11.client import PACKAGE_PAGE_SIZE, N11Client
@@ -50,14 +52,13 @@ class SyncSummary:
     windows: int = 0
     pages: int = 0
     packages: int = 0
-    unpacked: int = 0
     counts: LoadCounts = field(default_factory=LoadCounts)
 
     def log_line(self) -> str:
         c = self.counts
         return (f"store {self.store!r}, orders modified {self.start.isoformat()} to {self.end.isoformat()}: "
-                f"windows {self.windows}, pages {self.pages}, packages {self.packages} (Unpacked skipped "
-                f"{self.unpacked}); orders new {c.orders_new}, updated {c.orders_updated}, unchanged "
+                f"windows {self.windows}, pages {self.pages}, packages {self.packages}; orders new {c.orders_new}, "
+                f"updated {c.orders_updated}, unchanged "
                 f"{c.orders_unchanged}; lines new {c.lines_new}, updated {c.lines_updated}")
 
 
@@ -67,19 +68,46 @@ def sync_orders(client: N11Client, engine: Engine, store: StoreConfig, start: da
     summary = SyncSummary(store.slug, start, end)
     overlap = timedelta(hours=store.order_window_overlap_hours)
     for window in order_windows(start, end, overlap, now or datetime.now(UTC)):
-        packages, pages = fetch_window(client, store, window)
-        try:
-            rows = package_rows(store.slug, packages, utcnow())
-        except BadPackage as exc:
-            raise BadOrderData(f"store {store.slug!r}, window {window}: N11's answer is unusable: {exc}; nothing "
-                               "of this window was written. Rerun the interval once N11 answers correctly.") from None
-        with engine.begin() as conn:
-            summary.counts += load_window(conn, store.slug, rows)
+        packages, pages = fetch_senders(client, store, window)
+        contradicting = contradictions(packages, window, overlap)
+        if contradicting:
+            record_contradiction(engine, store, contradicting, window)
+        summary.counts += load_packages(engine, store, packages, f"window {window}")
         summary.windows += 1
         summary.pages += pages
         summary.packages += len(packages)
-        summary.unpacked += rows.unpacked
     return summary
+
+
+def load_packages(engine: Engine, store: StoreConfig, packages: list[dict], where: str,
+                  *also: Executable) -> LoadCounts:
+    """Turn N11's packages into rows and load them in one transaction (with the statements ``also``), or fail
+    naming the store, ``where`` ("window ..." or another batch) and what is unusable, writing nothing of it."""
+    try:
+        rows = package_rows(store.slug, packages, utcnow())
+    except BadPackage as exc:
+        raise BadOrderData(f"store {store.slug!r}, {where}: N11's answer is unusable: {exc}; nothing of this "
+                           f"{where.split(' ', 1)[0]} was written. Rerun once N11 answers correctly.") from None
+    with engine.begin() as conn:
+        counts = load_window(conn, store.slug, rows)
+        for statement in also:
+            conn.execute(statement)
+    return counts
+
+
+def fetch_senders(client: N11Client, store: StoreConfig, window: Window) -> tuple[list[dict], int]:
+    """Every package of the window from each sender the store imports, each marked with its ``sender``.
+
+    A package does not say whether N11's warehouse fulfils it, so "ALL" is asked as SELLER and N11 apart: the
+    shop must recognise a warehouse order, neither to ship it nor to count its stock twice.
+    """
+    packages: list[dict] = []
+    pages = 0
+    for sender in SENDERS if store.order_sender == "ALL" else (store.order_sender,):
+        found, read = fetch_window(client, dataclasses.replace(store, order_sender=sender), window)
+        packages += [{**package, "sender": sender} for package in found]
+        pages += read
+    return packages, pages
 
 
 def fetch_window(client: N11Client, store: StoreConfig, window: Window) -> tuple[list[dict], int]:

@@ -2,7 +2,9 @@
 
 N11 clamps a window to 15 days without saying so, and it is unverified whether it reads ``startDate`` and
 ``endDate`` as UTC or shifted by three hours ("GMT+3"). So the interval is padded by the store's overlap on
-both sides, never asked past now (a later run covers that), and cut into windows of at most 14 days.
+both sides and cut into windows of at most 14 days. The end is capped at now plus the overlap, not at now: if
+N11 reads the dates three hours early, a window ending at now would stop three hours before it and every run
+would miss the newest orders; asking a little into the future costs nothing when N11 reads them as UTC.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ class Window:
 
 def order_windows(start: datetime, end: datetime, overlap: timedelta, now: datetime,
                   longest: timedelta = MAX_WINDOW) -> list[Window]:
-    """Windows covering [start - overlap, min(end + overlap, now)), each at most ``longest``; none if empty."""
+    """Windows covering [start - overlap, min(end, now) + overlap), each at most ``longest``; none if empty."""
     lower = as_utc(start) - overlap
-    upper = min(as_utc(end) + overlap, as_utc(now))
+    upper = min(as_utc(end), as_utc(now)) + overlap
     windows = []
     while lower < upper:
         windows.append(Window(lower, min(lower + longest, upper)))

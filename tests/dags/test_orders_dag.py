@@ -56,4 +56,4 @@ def test_bad_n11_data_fails_the_task_at_once_naming_the_store_window_and_package
     assert f"store 'shop1', window {today.subtract(days=1, hours=3).in_timezone('UTC').isoformat()} to " in out
     assert f"package {bad['id']} has no orderNumber" in out
     requests = len(sandbox.calls("GET", "/rest/delivery/v1/shipmentPackages"))
-    assert requests == 1 + 6  # the order service check, then one series per status: no retry
+    assert requests == 1 + 2 * 7  # the order service check, then one series per sender and status: no retry

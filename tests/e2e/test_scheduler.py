@@ -45,6 +45,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cluster_env(home: Path, port: int, metadata_url: str) -> dict[str, str]:
+    """Airflow's settings for a local cluster: LocalExecutor on a PostgreSQL metadata database, the API server on
+    ``port``, a fast scheduler heartbeat and DAG refresh, new DAGs paused."""
+    return {"AIRFLOW_HOME": str(home), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__API__PORT": str(port), "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True"}
+
+
 class Cluster:
     """The Airflow processes of one test, with the helpers the test needs to drive them."""
 
@@ -64,6 +79,17 @@ class Cluster:
         log = open(self.home / f"{command[0]}.log", "w")  # noqa: SIM115 - closed with the process
         self.processes.append(subprocess.Popen([sys.executable, "-m", "airflow", *command], env=self.env,
                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+
+    def boot(self, dag_id: str) -> None:
+        """Migrate, create the pools, start the API server, scheduler and DAG processor; return once the DAG is
+        parsed (``stop`` ends them, also after a failure here)."""
+        self.cli("db", "migrate")
+        subprocess.run([sys.executable, "-m", "include.tasks.pools"], env=self.env, check=True, capture_output=True)
+        for command in (("api-server", "--port", str(self.port)), ("scheduler",), ("dag-processor",)):
+            self.start(*command)
+        self.wait_for("the API server", lambda: requests.get(f"{self.api}/api/v2/version", timeout=5).ok)
+        self.login()
+        self.wait_for("the DAG to be parsed", lambda: self.get(f"/dags/{dag_id}"))
 
     def stop(self) -> None:
         for process in self.processes:
@@ -145,27 +171,11 @@ def cluster(tmp_path, metadata_db) -> Iterator[tuple[Cluster, N11Sandbox, Conn]]
     with N11Sandbox(SandboxState([account])).start() as sandbox:
         n11 = Conn("n11_shop1", "n11", sandbox.url, TEST_KEY, TEST_SECRET,
                    extra_json='{"requests_per_minute": 6000}')
-        env = {**os.environ, **n11.env(), **shop.env(),
-               "AIRFLOW_HOME": str(tmp_path), "N11_STORES_FILE": str(registry),
-               "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db,
-               "AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__PARALLELISM": "4",
-               "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-               "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-               "AIRFLOW__API__PORT": str(port), "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
-               "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-               "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-               "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-               "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-               "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True"}
+        env = {**os.environ, **n11.env(), **shop.env(), "N11_STORES_FILE": str(registry),
+               **cluster_env(tmp_path, port, metadata_db)}
         airflow = Cluster(env, tmp_path, port)
-        airflow.cli("db", "migrate")
-        subprocess.run([sys.executable, "-m", "include.tasks.pools"], env=env, check=True, capture_output=True)
         try:
-            for command in (("api-server", "--port", str(port)), ("scheduler",), ("dag-processor",)):
-                airflow.start(*command)
-            airflow.wait_for("the API server", lambda: requests.get(f"{airflow.api}/api/v2/version", timeout=5).ok)
-            airflow.login()
-            airflow.wait_for("the DAG to be parsed", lambda: airflow.get(f"/dags/{DAG_ID}"))
+            airflow.boot(DAG_ID)
             yield airflow, sandbox, shop
         finally:
             airflow.stop()

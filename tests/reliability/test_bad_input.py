@@ -72,7 +72,7 @@ def test_an_n11_answer_in_html_fails_naming_store_window_and_status_and_writes_n
         (window,) = order_windows(day, day + DAY, timedelta(hours=STORE.order_window_overlap_hours), MONTH_END)
         assert f"store 'shop1', window {window}: status Created page 0:" in str(failure.value)
         assert "HTTP 503: 503 Service Temporarily Unavailable" in str(failure.value)
-        assert stored(engine) == {"n11_orders": {}, "n11_order_lines": {}}
+        assert stored(engine) == {"n11_orders": {}, "n11_order_packages": {}, "n11_order_lines": {}}
 
         sandbox.faults = FaultConfig()
         order_intervals(sandbox, engine, STORE, day, day + DAY, DAY, FAULTY)

@@ -68,10 +68,11 @@ def test_a_package_with_lines_left_in_created_stays_created_but_shows_the_change
 
 
 def test_the_lines_of_a_split_parent_are_approved_in_the_child_that_holds_them(api, account):
-    parent = next(p for p in account.packages if canonical_status(p["shipmentPackageStatus"]) == UNPACKED)
-    line_id = parent["lines"][0]["orderLineId"]
-    child = next(p for p in account.packages if p is not parent and line_id in
-                 [line["orderLineId"] for line in p["lines"]])
+    parent, line_id, child = next(  # a split by product: the child holds the parent's line under its id
+        (parent, line["orderLineId"], child) for parent in account.packages
+        if canonical_status(parent["shipmentPackageStatus"]) == UNPACKED for line in parent["lines"]
+        for child in account.packages
+        if child is not parent and line["orderLineId"] in [held["orderLineId"] for held in child["lines"]])
     expected = "SUCCESS" if canonical_status(child["shipmentPackageStatus"]) == "Created" \
         and child["_sender"] == "SELLER" else "FAIL"
     assert approve(api, line_id)[line_id]["status"] == expected

@@ -64,11 +64,19 @@ def test_packages_cover_every_status_sender_and_quirk(demo, demo_end):
     assert any(p["shipmentPackageStatus"] not in PACKAGE_STATUSES for p in packages)
     assert 0.05 <= sum(p["_sender"] == "N11" for p in packages) / len(packages) <= 0.15
     assert {len(p["orderNumber"]) for p in packages} == {12, 13}
-    pickups = [p for p in packages if p["customerfullName"] is None]
+    pickups = [p for p in packages if p["deliveryAddressType"] is not None]
     assert pickups and all(
-        p["billingAddress"]["fullName"] and "Teslim Noktası" in p["shippingAddress"]["fullName"]
+        p["customerfullName"] is None
+        and p["billingAddress"]["fullName"]
+        and p["shippingAddress"]["fullName"] is None
+        and "Teslim Noktası" in p["shippingAddress"]["address"]
+        and p["deliveryAddressType"] in ("KTN", "EASYPOINT", "PUP")
         for p in pickups
     )
+    assert any(p["id"] is None for p in packages)
+    for p in packages:  # full Turkish addresses
+        for address in (p["billingAddress"], p["shippingAddress"]):
+            assert address["city"] and address["district"] and address["neighborhood"] and address["postalCode"]
     end_ms = int(demo_end.timestamp() * 1000)
     for p in packages:
         assert p["_created"] <= p["lastModifiedDate"] < end_ms
@@ -82,18 +90,39 @@ def test_packages_cover_every_status_sender_and_quirk(demo, demo_end):
             assert line["stockCode"] in demo.products and 1 <= len(p["lines"]) <= 4
 
 
-def test_split_orders_share_out_the_parent_lines(demo):
-    live = [p for p in demo.packages if canonical_status(p["shipmentPackageStatus"]) != "Unpacked"]
+def split_children(account, parent: dict) -> list[dict]:
+    """The packages a split made of ``parent``: its order's packages created at the split."""
+    split_ms = parent["lastModifiedDate"]
+    return [
+        p for p in account.package(parent["orderNumber"]) if p is not parent and p["_created"] == split_ms
+    ]
+
+
+def check_split(account, parent: dict) -> str:
+    """A split leaves each item once among the children: by product, the parent's lines shared out; by
+    quantity, the same items under new line ids, the cancelled ones in an UnSupplied sibling. Returns which."""
+    children = split_children(account, parent)
+    assert len(children) == 2 and all(child["id"] > parent["id"] for child in children)
+    parent_ids = sorted(line["orderLineId"] for line in parent["lines"])
+    child_lines = [line for child in children for line in child["lines"]]
+    if sorted(line["orderLineId"] for line in child_lines) == parent_ids:
+        return "by product"
+    assert not set(parent_ids) & {line["orderLineId"] for line in child_lines}
+    items = Counter()
+    for line in child_lines:
+        items[line["stockCode"]] += line["quantity"]
+    assert items == Counter({line["stockCode"]: line["quantity"] for line in parent["lines"]})
+    assert "UnSupplied" in {canonical_status(child["shipmentPackageStatus"]) for child in children}
+    return "by quantity"
+
+
+def test_split_orders_share_out_the_parent_items_under_both_readings_by_product_and_by_quantity(demo):
+    parents = [p for p in demo.packages if p.get("_parent")]
+    assert {canonical_status(p["shipmentPackageStatus"]) for p in parents} == {"Unpacked", "Cancelled"}
+    assert {check_split(demo, parent) for parent in parents} == {"by product", "by quantity"}
+    live = [p for p in demo.packages if not p.get("_parent")]
     line_ids = [line["orderLineId"] for p in live for line in p["lines"]]
     assert len(line_ids) == len(set(line_ids))
-    parents = [p for p in demo.packages if p["shipmentPackageStatus"] == "Unpacked"]
-    assert parents
-    for parent in parents:
-        children = [p for p in demo.package(parent["orderNumber"]) if p is not parent]
-        assert len(children) == 2 and all(child["id"] > parent["id"] for child in children)
-        assert sorted(line["orderLineId"] for child in children for line in child["lines"]) == sorted(
-            line["orderLineId"] for line in parent["lines"]
-        )
 
 
 def test_shop_products_mostly_match_n11_with_some_changes(demo):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from devtools.sandbox import generate_account, wire
 from devtools.sandbox.rules import FIRST_SERVED_MS, canonical_status
+from tests.devtools.sandbox.test_sandbox_data import check_split, split_children
 
 SHIPMENTS = "/rest/delivery/v1/shipmentPackages"
 HOUR_MS = 3600 * 1000
@@ -87,18 +88,37 @@ def test_sender_defaults_to_seller_and_all_covers_the_warehouse(api, account):
     assert not by_sender["SELLER"] & by_sender["N11"]
 
 
-def test_unpacked_parents_and_their_children(api, account):
-    parents = fetch_all(api, status="Unpacked", sender="ALL")
-    assert parents and fetch_all(api, status="UnPacked", sender="ALL") == parents
+def test_split_parents_and_their_children_over_http(api, account):
+    unpacked = fetch_all(api, status="Unpacked", sender="ALL")
+    assert unpacked and fetch_all(api, status="UnPacked", sender="ALL") == unpacked
+    parents = [p for p in account.packages if p.get("_parent")]
     for parent in parents:
-        children = [
-            p
-            for p in fetch_all(api, orderNumber=parent["orderNumber"], sender="ALL")
-            if p["id"] != parent["id"]
-        ]
-        assert len(children) == 2 and all(child["id"] > parent["id"] for child in children)
-        child_lines = sorted(line["orderLineId"] for child in children for line in child["lines"])
-        assert child_lines == sorted(line["orderLineId"] for line in parent["lines"])
+        served = fetch_all(api, orderNumber=parent["orderNumber"], sender="ALL")
+        assert {p["id"] for p in served} >= {parent["id"]} | {c["id"] for c in split_children(account, parent)}
+        check_split(account, parent)
+
+
+def test_split_under_the_older_reading_cancels_the_parent_and_makes_unpacked_and_picking_children(api, account):
+    package = next(
+        p for p in account.packages if len(p["lines"]) > 2 and p["shipmentPackageStatus"] == "Delivered"
+    )
+    children = account.split_package(str(package["id"]), package["lastModifiedDate"] + HOUR_MS, "cancelled")
+    served = {p["id"]: p["shipmentPackageStatus"] for p in fetch_all(api, orderNumber=package["orderNumber"],
+                                                                      sender="ALL")}
+    assert served == {package["id"]: "Cancelled", children[0]["id"]: "UnPacked", children[1]["id"]: "Picking"}
+
+
+def test_split_by_quantity_gives_new_line_ids_and_an_unsupplied_sibling(api, account):
+    package = next(p for p in account.packages if p["lines"][0]["quantity"] > 1 and not p.get("_parent"))
+    line = package["lines"][0]
+    kept, gone = account.split_by_quantity(str(package["id"]), line["orderLineId"], 1,
+                                           package["lastModifiedDate"] + HOUR_MS)
+    served = {p["id"]: p for p in fetch_all(api, orderNumber=package["orderNumber"], sender="ALL")}
+    assert served[package["id"]]["shipmentPackageStatus"] == "Unpacked"
+    assert served[gone["id"]]["shipmentPackageStatus"] == "UnSupplied"
+    assert [(x["stockCode"], x["quantity"]) for x in served[gone["id"]]["lines"]] == [(line["stockCode"], 1)]
+    assert served[kept["id"]]["lines"][0]["quantity"] == line["quantity"] - 1
+    assert line["orderLineId"] not in {x["orderLineId"] for p in (kept, gone) for x in p["lines"]}
 
 
 def test_split_package_helper_gives_new_ids_over_http(api, account):

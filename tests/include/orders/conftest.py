@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, select
@@ -15,7 +16,7 @@ from include.clock import from_ms, to_ms
 from include.orders.sync import SyncSummary, sync_orders
 from include.registry import StoreConfig
 from include.shop_db import engine_for
-from include.tables import n11_order_lines, n11_orders
+from include.tables import n11_order_lines, n11_order_packages, n11_orders
 from n11.client import ClientSettings, N11Client
 from tests.conftest import TEST_KEY, TEST_SECRET
 
@@ -32,15 +33,25 @@ def wire_line(line_id=880000001, **fields) -> dict:
             "orderItemLineItemStatusName": "Created", **fields}
 
 
+BILLING = {"fullName": "Yılmaz Bilişim Ltd. Şti.", "address": "Alsancak Mah. Kıbrıs Şehitleri Cad. No:42 D:3",
+           "neighborhood": "Alsancak", "district": "Konak", "city": "İzmir", "postalCode": "35220",
+           "gsm": "05321234567", "tcId": None, "taxId": "9876543210", "taxHouse": "Konak Vergi Dairesi",
+           "invoiceType": 2}
+SHIPPING = {"fullName": "Ayşe Yılmaz", "address": "Moda Mah. Bahariye Cad. No:12 D:5", "neighborhood": "Moda",
+            "district": "Kadıköy", "city": "İstanbul", "postalCode": "34710", "gsm": "05551234567",
+            "tcId": "12345678901", "taxId": None, "taxHouse": None, "invoiceType": 1}
+
+
 def wire_package(package_id=300000011, order_number="1000000000123", modified_ms=MODIFIED_MS,
                  status="Created", lines=None, **fields) -> dict:
     """A shipment package as the client hands it over: a company invoice for a person, one line by default."""
     return {"id": package_id, "orderNumber": order_number, "shipmentPackageStatus": status,
             "customerId": 70000123, "customerfullName": "Ayşe Yılmaz", "customerEmail": "ayse.yilmaz7@example.com",
-            "billingAddress": {"fullName": "Yılmaz Bilişim Ltd. Şti.", "city": "İzmir"},
-            "shippingAddress": {"fullName": "Ayşe Yılmaz", "city": "İstanbul"},
-            "cargoProviderName": "Aras Kargo", "cargoTrackingNumber": "123456789012", "totalAmount": 299.8,
-            "totalDiscountAmount": 15.0, "lastModifiedDate": modified_ms,
+            "billingAddress": dict(BILLING), "shippingAddress": dict(SHIPPING), "deliveryAddressType": None,
+            "cargoProviderName": "Aras Kargo", "cargoTrackingNumber": "123456789012",
+            "cargoTrackingLink": "https://kargotakip.example.com/123456789012", "shipmentMethod": 1,
+            "sender": "SELLER", "totalAmount": 299.8, "totalDiscountAmount": 15.0, "lastModifiedDate": modified_ms,
+            "agreedDeliveryDate": modified_ms + 2 * 86_400_000,
             "packageHistories": [{"createdDate": modified_ms - 3_600_000, "status": "Created"}],
             "lines": [wire_line()] if lines is None else lines, **fields}
 
@@ -105,54 +116,79 @@ def sync_every(sandbox: N11Sandbox, shop: Engine, step: timedelta, store: StoreC
 
 
 def snapshot(shop: Engine, store: str = STORE.slug, *, loaded_at: bool = False) -> dict[str, list[dict]]:
-    """Both order tables of a store, keyed and sorted; without ``loaded_at`` (and ``store``) unless asked."""
+    """The three order tables of a store, keyed and sorted; without ``loaded_at`` (and ``store``) unless asked."""
     left_out = {"store"} | (set() if loaded_at else {"loaded_at"})
     tables = {}
     with shop.connect() as conn:
-        for table in (n11_orders, n11_order_lines):
+        for table in (n11_orders, n11_order_packages, n11_order_lines):
             columns = [c for c in table.columns if c.name not in left_out]
             query = select(*columns).where(table.c.store == store).order_by(*table.primary_key.columns)
             tables[table.name] = [dict(row) for row in conn.execute(query).mappings()]
     return tables
 
 
-ORDER_FIELDS = ("status", "customer_name", "last_modified", "total_amount", "invoice_total",
-                "total_discount_amount")
-LINE_FIELDS = ("order_number", "package_id", "status", "stock_code", "quantity", "price", "seller_invoice_amount",
-               "last_modified")
+ORDER_FIELDS = ("status", "customer_name", "sender", "shipping_address", "billing_gsm", "last_modified",
+                "total_amount", "invoice_total", "total_discount_amount")
+PACKAGE_FIELDS = ("order_number", "status", "sender", "last_modified")
+LINE_FIELDS = ("order_number", "package_id", "status", "stock_code", "quantity", "price", "seller_invoice_amount")
+ACTIVE = ("Created", "Picking", "Shipped", "Delivered")
+
+
+def key_of(package: dict) -> str:
+    """The shop's key of a package: its id, or ``<orderNumber>-<smallest orderLineId>`` when N11 sends none."""
+    if package["id"] is not None:
+        return str(package["id"])
+    return f"{package['orderNumber']}-{min(int(line['orderLineId']) for line in package['lines'])}"
 
 
 def expected(sandbox: N11Sandbox, start: datetime = MONTH_START, end: datetime = MONTH_END) -> dict[str, dict]:
-    """What the sandbox holds for a lastModified range, in the terms of the shop tables (``ORDER_FIELDS``,
-    ``LINE_FIELDS``): an order has the status and buyer of its newest package (a pick-up-point order names
-    the buyer only in the billing address) and amounts summed over all its packages; a line appears once,
-    under its live package (``expected_orders`` leaves split parents out)."""
-    packages = account_of(sandbox).expected_orders(to_ms(start), to_ms(end))
+    """What the shop must hold after loading the packages the sandbox last modified in [start, end), worked out
+    from what the sandbox knows and N11 does not send: which packages are split parents.
+
+    A line is held by the package of its order that is not a split parent and lists it (parents hold only the
+    old lines of a quantity split, as Unpacked or Cancelled); a live Unpacked package (a child under the older
+    reading, or a parent whose children the range does not reach) counts as Picking. The order is the least
+    advanced of its live packages, else UnSupplied when all are, else Cancelled; its buyer and addresses are its
+    newest package's; its amounts those of its live lines.
+    """
+    account = account_of(sandbox)
+    with account.lock:
+        packages = [copy.deepcopy(p) for p in account.packages
+                    if to_ms(start) <= p["lastModifiedDate"] < to_ms(end)]
     orders: dict[str, dict] = {}
+    stored_packages: dict[str, dict] = {}
     lines: dict[str, dict] = {}
-    for package in sorted(packages, key=lambda p: p["lastModifiedDate"]):
-        zero = {"total_amount": 0, "invoice_total": 0, "total_discount_amount": 0}
-        before = orders.get(package["orderNumber"], zero)
-        orders[package["orderNumber"]] = {
-            "status": canonical_status(package["shipmentPackageStatus"]),
-            "customer_name": package["customerfullName"] or package["billingAddress"]["fullName"],
-            "last_modified": from_ms(package["lastModifiedDate"]),
-            "total_amount": before["total_amount"] + package["totalAmount"],
-            "invoice_total": before["invoice_total"] + sum(line["sellerInvoiceAmount"] for line in package["lines"]),
-            "total_discount_amount": before["total_discount_amount"] + package["totalDiscountAmount"],
-        }
-        for line in package["lines"]:
-            lines[str(line["orderLineId"])] = {
-                "order_number": package["orderNumber"],
-                "package_id": str(package["id"]),
-                "status": canonical_status(line["orderItemLineItemStatusName"]),
-                "stock_code": line["stockCode"],
-                "quantity": line["quantity"],
-                "price": line["price"],
-                "seller_invoice_amount": line["sellerInvoiceAmount"],
-                "last_modified": from_ms(package["lastModifiedDate"]),
-            }
-    return {"n11_orders": orders, "n11_order_lines": lines}
+    for number in sorted({p["orderNumber"] for p in packages}):
+        found = sorted((p for p in packages if p["orderNumber"] == number), key=lambda p: p["lastModifiedDate"])
+        order_lines = {}
+        children_seen = any(not p.get("_parent") for p in found)  # else the range holds only the parent
+        for package in sorted(found, key=lambda p: not p.get("_parent")):  # children last: they hold the lines
+            status = canonical_status(package["shipmentPackageStatus"])
+            status = "Picking" if status == "Unpacked" and not (package.get("_parent") and children_seen) else status
+            stored_packages[key_of(package)] = {"order_number": number, "status": canonical_status(
+                package["shipmentPackageStatus"]), "sender": package["_sender"],
+                "last_modified": from_ms(package["lastModifiedDate"])}
+            for line in package["lines"]:
+                order_lines[str(line["orderLineId"])] = {
+                    "order_number": number, "package_id": key_of(package), "status": status,
+                    "stock_code": line["stockCode"], "quantity": line["quantity"], "price": line["price"],
+                    "seller_invoice_amount": line["sellerInvoiceAmount"]}
+        lines |= order_lines
+        statuses = [line["status"] for line in order_lines.values() if line["status"] != "Unpacked"]
+        active = [status for status in statuses if status in ACTIVE]
+        status = (min(active, key=ACTIVE.index) if active
+                  else "UnSupplied" if all(s == "UnSupplied" for s in statuses) else "Cancelled")
+        live = [line for line in order_lines.values()
+                if line["status"] not in ("Cancelled", "UnSupplied", "Unpacked")]
+        total = sum((line["price"] * line["quantity"] for line in live), Decimal("0.00"))
+        invoiced = sum((line["seller_invoice_amount"] for line in live), Decimal("0.00"))
+        newest = found[-1]
+        orders[number] = {
+            "status": status, "customer_name": newest["customerfullName"] or newest["billingAddress"]["fullName"],
+            "sender": newest["_sender"], "shipping_address": newest["shippingAddress"]["address"],
+            "billing_gsm": newest["billingAddress"]["gsm"], "last_modified": from_ms(newest["lastModifiedDate"]),
+            "total_amount": total, "invoice_total": invoiced, "total_discount_amount": total - invoiced}
+    return {"n11_orders": orders, "n11_order_packages": stored_packages, "n11_order_lines": lines}
 
 
 def stored(shop: Engine, store: str = STORE.slug) -> dict[str, dict]:
@@ -160,6 +196,8 @@ def stored(shop: Engine, store: str = STORE.slug) -> dict[str, dict]:
     tables = snapshot(shop, store)
     return {
         "n11_orders": {row["order_number"]: {k: row[k] for k in ORDER_FIELDS} for row in tables["n11_orders"]},
+        "n11_order_packages": {row["package_id"]: {k: row[k] for k in PACKAGE_FIELDS}
+                               for row in tables["n11_order_packages"]},
         "n11_order_lines": {row["order_line_id"]: {k: row[k] for k in LINE_FIELDS}
                             for row in tables["n11_order_lines"]},
     }

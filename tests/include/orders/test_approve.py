@@ -13,17 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, MetaData, Table, create_engine, insert, inspect, select, text, update
+from sqlalchemy import Engine, insert, select, text, update
 
 from devtools.sandbox import Account, FaultConfig, N11Sandbox, generate_account
 from devtools.sandbox.rules import UNPACKED, canonical_status
-from devtools.sandbox.state import public
 from include.clock import utcnow
 from include.orders import approve
 from include.orders.approve import approve_orders
-from include.orders.load import load_window
-from include.orders.transform import package_rows
-from include.shop_db import create_tables, url_for
 from include.tables import n11_order_actions, n11_order_lines, n11_orders
 from n11.client import N11Client
 from tests.conftest import TEST_KEY, TEST_SECRET
@@ -343,30 +339,3 @@ def test_the_operations_guides_insert_and_reset_statements_work_as_documented(n1
 
     assert run(n11, loaded).accepted == 1 and sent_lines(n11) == [line, line]
     assert action_rows(loaded)[(line, "approve")]["requested_by"] == "back office"
-
-
-def test_a_shop_database_from_before_approval_gains_the_sender_and_the_actions_table_keeping_its_rows(
-        n11, shop_conn):
-    engine = create_engine(url_for(shop_conn))
-    earlier = MetaData()
-    old_orders = Table("n11_orders", earlier, *(c._copy() for c in n11_orders.columns if c.name != "sender"))
-    Table("n11_order_lines", earlier, *(c._copy() for c in n11_order_lines.columns))
-    earlier.create_all(engine)
-    packages = [public(package) for package in n11.state.account(TEST_KEY).packages]
-    rows = package_rows(STORE.slug, packages, utcnow())
-    rows.orders = [{k: v for k, v in order.items() if k != "sender"} for order in rows.orders]
-    with engine.begin() as conn:  # loaded by the earlier version
-        load_window(conn, STORE.slug, rows)
-    with engine.connect() as conn:
-        before = conn.execute(select(old_orders).order_by(old_orders.c.order_number)).all()
-
-    create_tables(engine)
-    summary = run(n11, engine, AUTO)
-
-    assert "sender" in {column["name"] for column in inspect(engine).get_columns("n11_orders")}
-    assert "n11_order_actions" in inspect(engine).get_table_names() and shop_lines(engine, "Created")
-    with engine.connect() as conn:
-        assert conn.execute(select(old_orders).order_by(old_orders.c.order_number)).all() == before
-        assert set(conn.execute(select(n11_orders.c.sender)).scalars()) == {None}
-    assert summary.idle_reason() is not None and n11.calls("PUT", UPDATE) == []
-    engine.dispose()

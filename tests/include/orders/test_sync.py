@@ -102,7 +102,8 @@ def test_warehouse_orders_are_included_unless_the_store_asks_for_its_own_only(mo
     assert "2000000000003" in stored(shop)["n11_orders"]
     assert "2000000000003" not in stored(shop, "seller_only")["n11_orders"]
     assert {call.query["sender"] for call in month.calls("GET", "/rest/delivery/v1/shipmentPackages")} == \
-        {"ALL", "SELLER"}
+        {"N11", "SELLER"}  # ALL is asked as each sender apart, so every order says who ships it
+    assert stored(shop)["n11_orders"]["2000000000003"]["sender"] == "N11"
 
 
 @pytest.mark.parametrize("shift", [0, 3, -3], ids=["N11 reads UTC", "N11 adds 3h", "N11 subtracts 3h"])
@@ -131,29 +132,65 @@ def test_orders_modified_at_the_edges_of_intervals_and_windows_are_not_lost(star
     assert set(numbers) <= set(stored(shop, "monthly")["n11_orders"])
 
 
+@pytest.mark.parametrize("shift", [0, 3, -3], ids=["N11 reads UTC", "N11 adds 3h", "N11 subtracts 3h"])
+def test_an_order_modified_at_t_is_in_the_shop_after_the_first_run_whose_interval_ends_after_t(
+        start_sandbox, shop, shift):
+    account = generate_account(seed=5, api_key=TEST_KEY, api_secret=TEST_SECRET, products=10, days=1,
+                               end=MONTH_START - 10 * DAY, packages_per_day=4)
+    sandbox = start_sandbox(account, date_shift_hours=shift)
+    step, delay, start = timedelta(minutes=15), timedelta(minutes=1), MONTH_START + 2 * DAY
+    # Orders modified just after a run's start, in the middle, and in its last millisecond, over six runs.
+    moments = [start + n * step + offset for n in range(6)
+               for offset in (timedelta(0), 7 * timedelta(minutes=1), step - timedelta(milliseconds=1))]
+    pending = {f"40000000000{n:02d}": moment for n, moment in enumerate(moments)}
+    for run in range(6):
+        end = start + (run + 1) * step
+        now = end + delay  # the scheduler starts a run a little after its interval ends
+        for number, moment in list(pending.items()):
+            if moment < now:  # N11 has it by the time the run asks
+                add_package(account, number, to_ms(moment))
+        sync(sandbox, shop, end - step, end, now=now)
+        due = {number for number, moment in pending.items() if moment < end}
+        missed = due - set(stored(shop)["n11_orders"])
+        assert not missed, f"run {run + 1} missed {sorted(missed)}"
+        for number in due:
+            del pending[number]
+
+
 @pytest.mark.parametrize("damage, offending", [
     (lambda package: package.update(orderNumber=None), "package {id} has no orderNumber"),
     (lambda package: package["lines"][0].update(orderLineId=None),
      "line 1 (stockCode {stock_code}) has no orderLineId"),
-], ids=["package without orderNumber", "line without orderLineId"])
+    (lambda package: package.update(_shown={"shipmentPackageStatus": "Returned"}),
+     "order {number} (package {id}): shipmentPackageStatus 'Returned' is not an N11 status"),
+    (lambda package: package["lines"][0].update(orderLineId=880000000),
+     "line 880000000: orderNumber contradicts package"),
+], ids=["package without orderNumber", "line without orderLineId", "unknown status", "line of another order"])
 def test_bad_n11_data_fails_naming_store_window_and_id_writes_nothing_of_that_window_and_a_rerun_loads_all(
         month, shop, damage, offending):
     windows = order_windows(MONTH_START, MONTH_END, OVERLAP, MONTH_END + DAY)
     account = account_of(month)
     bad = next(p for p in account.packages if to_ms(windows[1].start + DAY) <= p["lastModifiedDate"]
                and p["shipmentPackageStatus"] != "Unpacked")
-    good = {"orderNumber": bad["orderNumber"], "lines": [dict(line) for line in bad["lines"]]}
+    good = {"orderNumber": bad["orderNumber"], "lines": [dict(line) for line in bad["lines"]],
+            "shipmentPackageStatus": bad["shipmentPackageStatus"]}
     damage(bad)
+    other = next(p for p in account.packages if p["orderNumber"] != good["orderNumber"]
+                 and windows[1].start_ms <= p["lastModifiedDate"] < windows[1].end_ms)
+    other["lines"].append({**other["lines"][0], "orderLineId": 880000000})  # used by "line of another order"
 
     with pytest.raises(BadOrderData) as failure:
         sync(month, shop, MONTH_START, MONTH_END)
     message = str(failure.value)
     assert f"store 'shop1', window {windows[1]}:" in message
-    assert offending.format(id=bad["id"], stock_code=good["lines"][0]["stockCode"]) in message
+    assert offending.format(id=bad["id"], number=good["orderNumber"], stock_code=good["lines"][0]["stockCode"]) \
+        in message
     assert "nothing of this window was written" in message
     assert stored(shop) == expected(month, windows[0].start, windows[0].end)  # only the window before it
 
     bad.update(good)  # N11 fixed its answer
+    bad.pop("_shown", None)
+    other["lines"].pop()
     sync(month, shop, MONTH_START, MONTH_END)
     assert stored(shop) == expected(month)
 
@@ -166,7 +203,7 @@ def test_a_truncated_page_fails_naming_the_window_and_page_and_a_rerun_loads_eve
     (window,) = order_windows(day, day + DAY, OVERLAP, MONTH_END)
     assert f"store 'shop1', window {window}: status Created page 0:" in str(failure.value)
     assert "not JSON" in str(failure.value)
-    assert stored(shop) == {"n11_orders": {}, "n11_order_lines": {}}
+    assert stored(shop) == {"n11_orders": {}, "n11_order_packages": {}, "n11_order_lines": {}}
 
     month.faults = FaultConfig()
     sync(month, shop, day, day + DAY)

@@ -1,4 +1,5 @@
-"""The windows asked of N11 for a data interval: padded, never past now, at most 14 days, without gaps."""
+"""The windows asked of N11 for a data interval: padded, at most the overlap past now, at most 14 days, without
+gaps."""
 
 from __future__ import annotations
 
@@ -27,13 +28,16 @@ def test_a_month_is_cut_into_windows_of_at_most_14_days_that_meet_end_to_end():
     assert all(a.end == b.start for a, b in zip(windows, windows[1:], strict=False))
 
 
-def test_windows_never_reach_past_now():
+def test_windows_reach_past_now_by_the_overlap_at_most_so_a_three_hours_early_reading_still_sees_the_newest():
     now = START + timedelta(minutes=70)
-    assert order_windows(START, START + timedelta(hours=1), HOURS_3, now) == [Window(START - HOURS_3, now)]
+    assert order_windows(START, START + timedelta(hours=1), HOURS_3, now) == [
+        Window(START - HOURS_3, START + timedelta(hours=4))]
+    assert order_windows(START, START + timedelta(hours=2), HOURS_3, now) == [
+        Window(START - HOURS_3, now + HOURS_3)]
 
 
-def test_an_interval_entirely_in_the_future_asks_for_nothing():
-    assert order_windows(NOW + timedelta(hours=4), NOW + timedelta(hours=5), HOURS_3, NOW) == []
+def test_an_interval_entirely_past_now_and_the_overlap_asks_for_nothing():
+    assert order_windows(NOW + timedelta(hours=7), NOW + timedelta(hours=8), HOURS_3, NOW) == []
 
 
 def test_airflow_istanbul_times_become_utc_and_epoch_milliseconds_are_exact():

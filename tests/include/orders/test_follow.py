@@ -1,0 +1,112 @@
+"""Open orders are followed to the end by direct look-up, whatever N11's date filter really filters; the canary
+says when N11's answers contradict the filter asked for, and the pace rises."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from include.clock import from_ms, to_ms
+from include.orders.follow import BATCH, follow_open_orders
+from include.store_status import record_settings
+from include.tables import n11_stores
+from n11.client import N11Client
+from tests.conftest import TEST_KEY, TEST_SECRET
+from tests.include.orders.conftest import FAST, MONTH_START, STORE, account_of, add_package, expected, stored, sync
+
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
+READINGS = ["modified", "created"]
+
+
+def run(sandbox, shop, end, step=HOUR):
+    """One scheduled run: the interval's windows, then the follow-up of open orders, five minutes after its end."""
+    now = end + timedelta(minutes=5)
+    sync(sandbox, shop, end - step, end, now=now)
+    client = N11Client(TEST_KEY, TEST_SECRET, sandbox.url, FAST)
+    try:
+        return follow_open_orders(client, shop, STORE, now=from_ms(to_ms(now)))
+    finally:
+        client.close()
+
+
+def api_message(shop):
+    with shop.connect() as conn:
+        return conn.execute(select(n11_stores.c.api_message, n11_stores.c.order_filter_contradicted_at)).one()
+
+
+@pytest.mark.parametrize("reading", READINGS, ids=["filters last modification", "filters creation"])
+@pytest.mark.parametrize("age", [timedelta(days=1), timedelta(days=5)], ids=["a day old", "five days old"])
+def test_a_status_change_of_an_older_order_reaches_the_shop_within_two_runs_under_either_reading(
+        start_sandbox, shop, reading, age):
+    sandbox = start_sandbox(order_date_filter=reading)
+    account, created = account_of(sandbox), MONTH_START + 10 * DAY
+    add_package(account, "2000000000011", to_ms(created), shipmentPackageStatus="Created")
+    run(sandbox, shop, created + HOUR)
+    assert stored(shop)["n11_orders"]["2000000000011"]["status"] == "Created"
+
+    changed = created + age
+    account.set_package_status("2000000000011", "Shipped", to_ms(changed))
+    ends = [changed + HOUR - timedelta(minutes=changed.minute), changed + 2 * HOUR - timedelta(minutes=changed.minute)]
+    statuses = []
+    for end in ends:
+        run(sandbox, shop, end)
+        statuses.append(stored(shop)["n11_orders"]["2000000000011"]["status"])
+    assert "Shipped" in statuses
+
+
+def test_finished_orders_are_not_looked_up_and_open_ones_go_in_batches(month, shop):
+    end = MONTH_START + 30 * DAY
+    sync(month, shop, MONTH_START, end)
+    open_packages = [p for p in account_of(month).packages
+                     if p["orderNumber"] in {n for n, o in stored(shop)["n11_orders"].items()
+                                            if o["status"] in ("Created", "Picking", "Shipped")}]
+    month.clear_log()
+    client = N11Client(TEST_KEY, TEST_SECRET, month.url, FAST)
+    try:
+        summary = follow_open_orders(client, shop, STORE, now=from_ms(to_ms(end)))
+    finally:
+        client.close()
+    calls = month.calls("GET", "/rest/delivery/v1/shipmentPackages")
+    assert summary.requests == len(calls) and summary.packages > 0
+    assert summary.packages <= len(open_packages)
+    assert all(len(call.query.get("packageIds", "").split(",")) <= BATCH for call in calls)
+    assert "startDate" not in {key for call in calls for key in call.query}
+
+
+@pytest.mark.parametrize("reading", READINGS, ids=["filters last modification", "filters creation"])
+def test_the_canary_speaks_once_a_day_only_when_n11_answers_contradict_the_filter(start_sandbox, shop, reading):
+    sandbox = start_sandbox(order_date_filter=reading)
+    record_settings(shop, STORE)
+    day = MONTH_START + 10 * DAY
+    for hour in range(3):
+        sync(sandbox, shop, day + hour * HOUR, day + (hour + 1) * HOUR)
+    message, since = api_message(shop)
+    if reading == "modified":
+        assert (message, since) == (None, None)
+    else:
+        assert "orderByField does not filter on the last modification" in message and since is not None
+        with shop.begin() as conn:
+            conn.execute(n11_stores.update().values(api_message="ok"))
+        sync(sandbox, shop, day + 3 * HOUR, day + 4 * HOUR)
+        assert api_message(shop)[0] == "ok"  # said once a day
+
+
+@pytest.mark.parametrize("reading", READINGS, ids=["filters last modification", "filters creation"])
+def test_daily_runs_with_their_follow_ups_leave_the_sandbox_month_under_either_reading(start_sandbox, shop, reading):
+    sandbox = start_sandbox(order_date_filter=reading)
+    end = MONTH_START + DAY
+    while end <= MONTH_START + 30 * DAY:
+        run(sandbox, shop, end, step=DAY)
+        end += DAY
+    assert stored(shop) == expected(sandbox)
+
+
+@pytest.mark.parametrize("shift", [3, -3], ids=["N11 adds 3h", "N11 subtracts 3h"])
+def test_the_canary_stays_quiet_when_n11_only_shifts_its_dates_by_the_overlap(start_sandbox, shop, shift):
+    sandbox = start_sandbox(date_shift_hours=shift)
+    record_settings(shop, STORE)
+    day = MONTH_START + 10 * DAY
+    sync(sandbox, shop, day, day + 2 * DAY)
+    assert api_message(shop) == (None, None)
