@@ -73,19 +73,28 @@ RESULTS_TIMEOUT = timedelta(hours=2)
 
 
 @task
+def start_run(store: dict) -> dict:
+    """Take the store's products run lock (another run in progress skips this one; a backfill is refused), then
+    record the finished N11 tasks of earlier runs."""
+    from include.tasks import products as product_tasks
+
+    return product_tasks.start_run(store)
+
+
+@task
 def plan_changes(store: dict) -> dict:
-    """Scan N11 for the shop's SKUs, then diff the shop against the baseline within the update type."""
+    """Scan N11 for the shop's SKUs and live values, then diff the shop against them within the update type."""
     from include.tasks import products as product_tasks
 
     return product_tasks.plan_changes(store)
 
 
 @task
-def push_batches(store: dict, planned: dict) -> list:
+def push_batches(store: dict) -> dict:
     """Send the planned batches of at most 1000 SKUs; a retry re-uses the recorded N11 task ids."""
     from include.tasks import products as product_tasks
 
-    return product_tasks.push_batches(store, planned)
+    return product_tasks.push_batches(store)
 
 
 @task.sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
@@ -95,6 +104,14 @@ def collect_results(store: dict, planned: dict) -> PokeReturnValue:
     from include.tasks import products as product_tasks
 
     return product_tasks.collect_results(store, planned)
+
+
+@task
+def finish_run(store: dict) -> bool:
+    """Release the store's products run lock; runs as the teardown, so after a failure too."""
+    from include.tasks import products as product_tasks
+
+    return product_tasks.finish_run(store)
 
 
 @task(retries=0)
@@ -162,9 +179,11 @@ def products_dag(store: StoreConfig) -> DAG:
                           "Pushes the shop's product changes to N11, limited by the store's update type."),
     ) as dag:
         effective = gate(settings, "products")
+        started = start_run(effective)
+        check_credentials(effective, "products") >> started
         planned = plan_changes(effective)
-        check_credentials(effective, "products") >> planned
-        push_batches(effective, planned) >> collect_results(effective, planned)
+        started >> planned >> push_batches(effective) >> collect_results(effective, planned) >> \
+            finish_run(effective).as_teardown(setups=started)
     return dag
 
 

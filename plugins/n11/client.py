@@ -3,7 +3,8 @@
 One ``requests.Session`` per client sends the ``appkey``/``appsecret`` headers N11 wants. Every call goes
 through a client-side rate limiter and is retried with exponential backoff on 429, 5xx, timeouts and
 resets (``Retry-After`` is honoured). Writes are not idempotent at N11, so they are retried only when N11
-certainly did not take them (429, 502-504, a connection that never opened); otherwise the caller hears
+certainly did not take them (429, 503, a connection that never opened); a 502/504 comes from a gateway that
+may have passed the request on, so, like a cut connection, it is an unknown outcome: the caller hears
 ``N11Unavailable`` and must look up the outcome instead of sending twice.
 """
 
@@ -47,7 +48,7 @@ PRICE_STOCK_UPDATE = "/ms/product/tasks/price-stock-update"
 PRODUCT_UPDATE = "/ms/product/tasks/product-update"
 TASK_DETAILS = "/ms/product/task-details/page-query"
 
-_SAFE_WRITE_RETRY = frozenset({429, 502, 503, 504})
+_SAFE_WRITE_RETRY = frozenset({429, 503})
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,11 @@ class N11Client:
 
     def close(self) -> None:
         self._session.close()
+
+    def share_rate(self, clients: int) -> None:
+        """Limit this client to its share of ``requests_per_minute`` when ``clients`` of them run at once (the
+        store's pool slots), so that together they stay within the rate."""
+        self._limiter = RateLimiter(self.settings.requests_per_minute / clients)
 
     # --- credential checks -------------------------------------------------------------------------------
 

@@ -24,14 +24,14 @@ def test_a_catalogue_products_fail_is_recorded_and_its_payload_not_sent_again_un
 
     assert "succeeded 2, failed 1, rejected 0" in lines[0]
     [failure] = harness.errors(kind="fail")
-    assert (failure["stock_code"], failure["groups"], failure["endpoint"]) == (catalogue, "info", PRODUCT_UPDATE)
+    assert (failure["stock_code"], failure["groups"], failure["endpoint"]) == (catalogue, "content", PRODUCT_UPDATE)
     assert json.loads(failure["reasons"]) == [CATALOGUE_REASON]
     [task] = [task for task in harness.account.tasks.values() if task.kind == "product-update"]
     assert failure["task_id"] == str(task.id)
-    assert f"  {catalogue} [info] fail (N11 task {failure['task_id']}): {CATALOGUE_REASON}" in lines
+    assert f"  {catalogue} [content] fail (N11 task {failure['task_id']}): {CATALOGUE_REASON}" in lines
     assert harness.n11(plain)["description"] == f"<p>{plain} için yeni açıklama</p>"
-    assert harness.baseline(catalogue)["info_failed_hash"] is not None
-    assert harness.baseline(plain)["info_failed_hash"] is None
+    assert harness.baseline(catalogue)["content_failed_hash"] is not None
+    assert harness.baseline(plain)["content_failed_hash"] is None
 
     lines = harness.sync("all")
     assert harness.writes() == 0
@@ -77,29 +77,64 @@ def test_a_price_band_refusal_keeps_the_old_baseline(harness):
     assert (after["list_price"], after["sale_price"]) == (before["list_price"], before["sale_price"])
 
 
-def test_a_rejected_task_moves_no_baseline_and_is_sent_again_next_run(harness, monkeypatch):
-    first, second = harness.plain(2)
-    for code in (first, second):
+def test_a_catalogue_product_is_suspended_while_its_content_change_is_refused(harness):
+    """Seller-level fields of a catalogue product go out in their own batch; the content is N11's."""
+    catalogue = harness.catalogue()
+    harness.change(catalogue, status="Suspended", preparing_day=harness.n11(catalogue)["preparingDay"] + 1,
+                   description="<p>Kataloğa ait değil</p>")
+
+    harness.sync("product_info")
+
+    assert harness.n11(catalogue)["status"] == "Suspended"
+    assert harness.n11(catalogue)["saleStatus"] == "Sale_Closed"
+    [failure] = harness.errors()
+    assert (failure["stock_code"], failure["groups"], failure["kind"]) == (catalogue, "content", "fail")
+    assert json.loads(failure["reasons"]) == [CATALOGUE_REASON]
+    assert harness.baseline(catalogue)["status"] == "Suspended"
+
+
+def test_a_rejected_batch_is_split_until_the_refused_sku_is_alone_and_the_others_go_through(harness):
+    codes = harness.plain(5)
+    for code in codes:
         harness.change(code, quantity=harness.n11(code)["quantity"] + 2)
-    quantities = {code: harness.n11(code)["quantity"] for code in (first, second)}
+    bad = codes[3]
+    harness.account.locked_codes.add(bad)
+    quantity = harness.n11(bad)["quantity"]
+
+    lines = harness.sync("stock")
+
+    assert "succeeded 4, failed 0, rejected 1" in lines[0]
+    assert all(harness.n11(code)["quantity"] == harness.baseline(code)["quantity"] for code in codes if code != bad)
+    [rejected] = harness.errors(kind="reject")
+    assert rejected["stock_code"] == bad and "işlem kilidi" in json.loads(rejected["reasons"])[0]
+    assert harness.n11(bad)["quantity"] == quantity and harness.baseline(bad)["stock_failed_hash"] is not None
+    sizes = [len(call.body["payload"]["skus"]) for call in harness.calls(PRICE_STOCK)]
+    assert sizes[0] == 5 and sizes.count(1) >= 1 and len(sizes) <= 1 + 2 * 3  # halves down to the one SKU
+
+    harness.sync("stock")  # the refused payload is not sent again unchanged
+    assert harness.writes() == 0
+    harness.account.locked_codes.clear()
+    harness.change(bad, quantity=quantity + 5)
+    harness.sync("stock")
+    assert harness.sent(PRICE_STOCK) == [{"stockCode": bad, "quantity": quantity + 5}]
+
+
+def test_a_batch_refused_for_a_reason_of_every_sku_costs_a_bounded_number_of_calls(quick_harness, monkeypatch):
+    harness = quick_harness
+    codes = harness.plain(8)
+    for code in codes:
+        harness.change(code, quantity=harness.n11(code)["quantity"] + 2)
     monkeypatch.setattr(rules, "reject_reasons", lambda kind, skus: ["Bilinmeyen bir kural ihlal edildi."])
+    monkeypatch.setattr("include.products.push.MAX_SPLIT_SENDS", 4)
 
     lines = harness.sync("stock")
 
-    assert "succeeded 0, failed 0, rejected 2" in lines[0]
-    rejected = harness.errors(kind="reject")
-    assert [(e["stock_code"], json.loads(e["reasons"])) for e in rejected] == [
-        (first, ["Bilinmeyen bir kural ihlal edildi."]), (second, ["Bilinmeyen bir kural ihlal edildi."])]
-    assert {code: harness.baseline(code)["quantity"] for code in quantities} == quantities
-    assert {code: harness.baseline(code)["stock_failed_hash"] for code in quantities} == {first: None, second: None}
-
-    monkeypatch.undo()
-    lines = harness.sync("stock")
-    assert sorted(entry["stockCode"] for entry in harness.sent(PRICE_STOCK)) == [first, second]
-    assert "succeeded 2" in lines[0]
+    assert len(harness.calls(PRICE_STOCK)) == 1 + 4  # the batch, then halves until the budget is spent
+    assert "succeeded 0, failed 0, rejected 8" in lines[0]
+    assert sorted(error["stock_code"] for error in harness.errors(kind="reject")) == codes
 
 
-def test_a_sku_missing_from_n11s_results_keeps_its_baseline(quick_harness, monkeypatch):
+def test_a_sku_missing_from_n11s_results_is_recorded_and_the_next_scan_decides(quick_harness, monkeypatch):
     harness = quick_harness
     first, second = harness.plain(2)
     for code in (first, second):
@@ -117,5 +152,8 @@ def test_a_sku_missing_from_n11s_results_keeps_its_baseline(quick_harness, monke
     assert "succeeded 1" in lines[0] and "no result 1" in lines[0]
     [error] = harness.errors(kind="no_result")
     assert error["stock_code"] == first
+    harness.sync("stock")  # N11 did apply it (the scan shows it): nothing to send
+    assert harness.writes() == 0
+    harness.account.panel_edit(first, quantity=0)  # had it not, the scan would show the old value
     harness.sync("stock")
     assert [entry["stockCode"] for entry in harness.sent(PRICE_STOCK)] == [first]
