@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from devtools.sandbox import N11Sandbox, rules
+from include.products import results, sync
 from include.products.groups import PRICE_STOCK, PRODUCT_UPDATE
+from include.products.sync import RunOptions
 from include.shop_db import dispose_engines, engine_for
 from tests.conftest import make_state
 from tests.include.products.conftest import Harness
@@ -157,3 +159,66 @@ def test_a_sku_missing_from_n11s_results_is_recorded_and_the_next_scan_decides(q
     harness.account.panel_edit(first, quantity=0)  # had it not, the scan would show the old value
     harness.sync("stock")
     assert [entry["stockCode"] for entry in harness.sent(PRICE_STOCK)] == [first]
+
+
+def test_a_refused_price_never_holds_the_stock_back(harness):
+    """A sell-out and a price cut N11's price band refuses, in the same run: the stock goes out and is confirmed."""
+    code = harness.plain()[0]
+    harness.change(code, quantity=0, sale_price=round(harness.n11(code)["salePrice"] / 10, 2))
+
+    lines = harness.sync("stock_and_price")
+
+    assert (harness.n11(code)["quantity"], harness.n11(code)["saleStatus"]) == (0, "Out_Of_Stock")
+    [failure] = harness.errors(kind="fail")
+    assert (failure["stock_code"], failure["groups"]) == (code, "price")
+    assert "succeeded 1, failed 1" in lines[0]
+    state = harness.baseline(code)
+    assert state["price_failed_hash"] is not None and state["stock_failed_hash"] is None
+
+    harness.account.panel_edit(code, quantity=4)  # stock put back on N11's side: the next run takes it off again
+    lines = harness.sync("stock_and_price")
+    assert harness.sent(PRICE_STOCK) == [{"stockCode": code, "quantity": 0}]  # the refused price is held back
+    assert "held back 1" in lines[0] and harness.n11(code)["quantity"] == 0
+
+
+def test_tasks_of_an_earlier_run_whose_sensor_gave_up_are_collected_before_the_next_plan(quick_harness):
+    harness = quick_harness
+    stock, content = harness.plain(2)
+    harness.change(stock, quantity=harness.n11(stock)["quantity"] + 6)
+    harness.change(content, description="<p>Toplanmamış</p>")
+    store = harness.store()
+    sync.start(harness.engine, harness.client, store, "run-a")
+    sync.plan(harness.engine, harness.client, store, "run-a", RunOptions())
+    sync.push_run(harness.engine, harness.client, store, "run-a")
+    sync.finish(harness.engine, store, "run-a")  # the sensor timed out: the teardown released the lock
+    harness.sandbox.state.process_queued(harness.account)  # N11 did the work; nobody asked for the results
+
+    harness.sync("all")
+
+    assert harness.writes() == 0  # N11 had both; nothing is sent again
+    assert len(harness.sandbox.calls("POST", "/ms/product/task-details/page-query")) == 2  # run-a's two tasks
+    assert harness.baseline(content)["description"] == "<p>Toplanmamış</p>"
+    with harness.engine.connect() as conn:
+        assert results.totals(conn, "shop1", "run-a").succeeded == 2
+
+
+def test_two_queued_tasks_processed_out_of_order_are_put_right_by_the_next_run(quick_harness):
+    harness = quick_harness
+    code = harness.plain()[0]
+    store = harness.store("stock")
+    harness.sandbox.state.queue_polls = 10**6  # N11 keeps both tasks queued
+    planned = {}
+    for run, quantity in (("run-a", 5), ("run-b", 3)):
+        harness.change(code, quantity=quantity)
+        sync.start(harness.engine, harness.client, store, run)
+        planned[run] = sync.plan(harness.engine, harness.client, store, run, RunOptions())
+        sync.push_run(harness.engine, harness.client, store, run)
+        sync.finish(harness.engine, store, run)
+    assert harness.sandbox.state.process_queued(harness.account, newest_first=True)  # 3 applied, then the stale 5
+    assert harness.n11(code)["quantity"] == 5
+    harness.sandbox.state.queue_polls = 1
+
+    harness.sync("stock")
+
+    assert harness.sent(PRICE_STOCK) == [{"stockCode": code, "quantity": 3}]
+    assert harness.n11(code)["quantity"] == 3
