@@ -72,24 +72,24 @@ RESULTS_MAX_WAIT = timedelta(minutes=5)
 RESULTS_TIMEOUT = timedelta(hours=2)
 
 
-@task
-def start_run(store: dict) -> dict:
-    """Take the store's products run lock (another run in progress skips this one; a backfill is refused), then
-    record the finished N11 tasks of earlier runs."""
+def release_run_lock(context) -> None:
+    """On a products task's failure: release the store's run lock (the task's retries keep it)."""
     from include.tasks import products as product_tasks
 
-    return product_tasks.start_run(store)
+    product_tasks.release_run_lock(context)
 
 
-@task
+@task(on_failure_callback=release_run_lock)
 def plan_changes(store: dict) -> dict:
-    """Scan N11 for the shop's SKUs and live values, then diff the shop against them within the update type."""
+    """Take the store's run lock (another run in progress skips this one; a backfill is refused) and record the
+    earlier runs' finished N11 tasks; scan N11 for the shop's SKUs and live values, then diff the shop against
+    them within the update type."""
     from include.tasks import products as product_tasks
 
     return product_tasks.plan_changes(store)
 
 
-@task
+@task(on_failure_callback=release_run_lock)
 def push_batches(store: dict) -> dict:
     """Send the planned batches of at most 1000 SKUs; a retry re-uses the recorded N11 task ids."""
     from include.tasks import products as product_tasks
@@ -98,20 +98,12 @@ def push_batches(store: dict) -> dict:
 
 
 @task.sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
-             timeout=RESULTS_TIMEOUT, mode="reschedule")
+             timeout=RESULTS_TIMEOUT, mode="reschedule", on_failure_callback=release_run_lock)
 def collect_results(store: dict, planned: dict) -> PokeReturnValue:
-    """Wait for N11's per-SKU results, record them and log the run's summary."""
+    """Wait for N11's per-SKU results, record them, log the run's summary and release the run lock."""
     from include.tasks import products as product_tasks
 
     return product_tasks.collect_results(store, planned)
-
-
-@task
-def finish_run(store: dict) -> bool:
-    """Release the store's products run lock; runs as the teardown, so after a failure too."""
-    from include.tasks import products as product_tasks
-
-    return product_tasks.finish_run(store)
 
 
 @task(retries=0)
@@ -179,11 +171,9 @@ def products_dag(store: StoreConfig) -> DAG:
                           "Pushes the shop's product changes to N11, limited by the store's update type."),
     ) as dag:
         effective = gate(settings, "products")
-        started = start_run(effective)
-        check_credentials(effective, "products") >> started
         planned = plan_changes(effective)
-        started >> planned >> push_batches(effective) >> collect_results(effective, planned) >> \
-            finish_run(effective).as_teardown(setups=started)
+        check_credentials(effective, "products") >> planned
+        planned >> push_batches(effective) >> collect_results(effective, planned)
     return dag
 
 

@@ -13,8 +13,9 @@ class FaultConfig:
 
     429/500/503/slow/reset strike before the request is processed (a faulted write creates no task);
     "truncated" strikes after it (the work is done, the answer is cut in half), and so do "502"/"504" (the work is
-    done, a gateway answers that it lost the backend: N11 took the write without the client knowing). With ``burst`` above 1 a drawn
-    fault also strikes the next ``burst - 1`` requests on the chosen paths, as an outage or throttling does.
+    done, a gateway answers that it lost the backend: N11 took the write without the client knowing). With
+    ``burst`` above 1 a drawn fault also strikes the next ``burst - 1`` requests on the chosen paths, as an outage
+    or throttling does.
     """
 
     rate: float = 0.0

@@ -4,7 +4,8 @@ A problem only a person can fix (a bad run option, a missing products source, re
 whose outcome is unknown) fails the task without retries; N11 being unavailable is left to Airflow's retries.
 The run's id keys the saved batches and the store's run lock, so a retried task picks up where the last try
 stopped. Another products run of the store in progress skips this one; a backfill is refused: a products run
-sends the shop's current state, so a past interval means nothing.
+sends the shop's current state, so a past interval means nothing. The run lock is released by the last task, or
+by the failure callback of whichever task fails.
 """
 
 from __future__ import annotations
@@ -30,27 +31,24 @@ def _run() -> tuple[str, sync.RunOptions]:
                                    '{"dry_run": true} or {"full_resync": true}') from None
 
 
-def start_run(store_settings: dict) -> dict:
-    """Refuse a backfill, take the store's run lock, record the earlier runs' finished N11 tasks."""
-    dag_run = get_current_context()["dag_run"]
-    slug = store_settings["slug"]
-    if str(dag_run.run_type) == BACKFILL or getattr(dag_run.run_type, "value", None) == BACKFILL:
-        raise AirflowFailException(
-            f"store {slug!r}: the products DAG does not backfill. Each run sends the shop's current stock, prices "
-            "and info, so a past interval has nothing of its own to send; trigger one run instead "
-            '(with {"full_resync": true} to send everything).')
-    run_id, _ = _run()
-    with store_run(store_settings) as run:
-        try:
-            return sync.start(run.engine, run.client, run.store, run_id)
-        except RunLocked as exc:
-            raise AirflowSkipException(str(exc)) from None
-
-
 def plan_changes(store_settings: dict) -> dict:
-    """Scan N11 for the shop's SKUs and their live values, diff and save the batches; returns counts."""
+    """Refuse a backfill, take the store's run lock and record the earlier runs' finished N11 tasks; then scan
+    N11 for the shop's SKUs and their live values, diff and save the batches. Returns counts.
+
+    Another products run of the store in progress skips this run (and with it the rest).
+    """
+    dag_run = get_current_context()["dag_run"]
+    if getattr(dag_run.run_type, "value", dag_run.run_type) == BACKFILL:
+        raise AirflowFailException(
+            f"store {store_settings['slug']!r}: the products DAG does not backfill. Each run sends the shop's "
+            "current stock, prices and info, so a past interval has nothing of its own to send; trigger one run "
+            'instead (with {"full_resync": true} to send everything).')
     run_id, options = _run()
     with store_run(store_settings) as run:
+        try:
+            sync.start(run.engine, run.client, run.store, run_id)
+        except RunLocked as exc:
+            raise AirflowSkipException(str(exc)) from None
         try:
             return sync.plan(run.engine, run.client, run.store, run_id, options)
         except SourceError as exc:
@@ -75,7 +73,8 @@ def push_batches(store_settings: dict) -> dict:
 
 
 def collect_results(store_settings: dict, planned: dict) -> PokeReturnValue:
-    """One poke: record every finished N11 task of the store; when none of the run's is left, log the summary.
+    """One poke: record every finished N11 task of the store; when none of the run's is left, log the summary and
+    release the run lock.
 
     The run fails at the end (after recording everything else) if a batch never got a receipt.
     """
@@ -85,8 +84,9 @@ def collect_results(store_settings: dict, planned: dict) -> PokeReturnValue:
             done, _, totals = sync.collect(run.engine, run.client, run.store, run_id, planned)
         except RunLocked as exc:
             raise AirflowFailException(str(exc)) from None
-    if not done:
-        return PokeReturnValue(is_done=False)
+        if not done:
+            return PokeReturnValue(is_done=False)
+        sync.finish(run.engine, run.store, run_id)
     if totals.unsent:
         raise AirflowFailException(f"store {run.store.slug!r}: {totals.unsent} SKU(s) were not confirmed sent (see "
                                    "the push task's log); the next run's scan shows what N11 has and sends what "
@@ -95,8 +95,10 @@ def collect_results(store_settings: dict, planned: dict) -> PokeReturnValue:
                                                       "rejected": totals.rejected, "no_result": totals.no_result})
 
 
-def finish_run(store_settings: dict) -> bool:
-    """Release the store's run lock if this run holds it (the DAG runs this even after a failure)."""
-    run_id = get_current_context()["dag_run"].run_id
-    with store_run(store_settings) as run:
-        return sync.finish(run.engine, run.store, run_id)
+def release_run_lock(context) -> None:
+    """Failure callback of the run's tasks: release the store's run lock if this run holds it, so a failed run
+    (a sensor that timed out, a task out of retries) does not hold the store until the lock expires."""
+    store_settings = context["ti"].xcom_pull(task_ids="gate")
+    if store_settings:
+        with store_run(store_settings) as run:
+            sync.finish(run.engine, run.store, context["dag_run"].run_id)

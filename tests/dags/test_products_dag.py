@@ -1,5 +1,6 @@
-"""The products DAG through Airflow (dag.test()): start (the run lock, earlier tasks collected), plan (links and
-diff), push, a rescheduling sensor that records N11's results, and the teardown that releases the lock."""
+"""The products DAG through Airflow (dag.test()): plan (the run lock, earlier tasks collected, links and diff),
+push, then a rescheduling sensor that records N11's results and releases the lock (a failing task's callback
+releases it too)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from tests.dags.conftest import load_dag
 from tests.include.products.conftest import DAG_STEPS, FAST
 
 pytestmark = pytest.mark.dags
-TASKS = ["gate", "check_credentials", "start_run", "plan_changes", "push_batches", "collect_results", "finish_run"]
+TASKS = ["gate", "check_credentials", "plan_changes", "push_batches", "collect_results"]
 PRICE_STOCK = "/ms/product/tasks/price-stock-update"
 PRODUCT_UPDATE = "/ms/product/tasks/product-update"
 
@@ -80,7 +81,7 @@ def test_the_products_dag_is_a_handful_of_tasks_in_order(store_env):
     assert [task.task_id for task in dag.topological_sort()] == TASKS
     assert TASKS[2:] == list(DAG_STEPS)  # the steps the products tests run, in this order
     assert dag.get_task("collect_results").mode == "reschedule"  # no worker slot held while N11 works
-    assert dag.get_task("finish_run").is_teardown and dag.get_task("start_run").is_setup
+    assert all(dag.get_task(task).on_failure_callback for task in TASKS[2:])  # each releases the run lock
     assert dag.max_active_runs == 1 and not dag.catchup
 
 
@@ -121,7 +122,7 @@ def test_a_non_boolean_run_option_fails_the_run_before_the_scan(demo_shop, sandb
     """The message names the key (test_sync.py); here: nothing is scanned or sent, and no retry waits."""
     states = run_products(full_resync="yes")
 
-    assert states["_run"] == "failed" and states["start_run"] == "failed"
+    assert states["_run"] == "failed" and states["plan_changes"] == "failed"
     assert len(sandbox.calls("GET", "/ms/product-query")) == 1  # the credential check only
     assert sandbox.calls("POST", PRICE_STOCK) == []
 
@@ -149,7 +150,7 @@ def test_a_run_started_while_another_is_in_progress_does_nothing_and_the_first_f
 
     states = run_products()
 
-    assert states["_run"] == "success" and states["start_run"] == "skipped"
+    assert states["_run"] == "success" and states["plan_changes"] == "skipped"
     assert {states[task] for task in TASKS[3:]} == {"skipped"}
     assert sandbox.requests and all(r.path == "/ms/product-query" for r in sandbox.requests)  # the credential check
     assert len(account.tasks) == sent_by_a and lock_rows(engine) == [("shop1", "run-a")]
@@ -164,8 +165,8 @@ def test_a_run_started_while_another_is_in_progress_does_nothing_and_the_first_f
 def test_a_failed_run_releases_the_lock(store_env, sandbox):
     shop = store_env(products_source="no_such_view")
     states = run_products()
-    assert states["plan_changes"] == "failed" and states["finish_run"] == "success"
-    assert lock_rows(create_engine(url_for(shop))) == []
+    assert states["plan_changes"] == "failed"
+    assert lock_rows(create_engine(url_for(shop))) == []  # the failure callback released it
 
 
 def test_a_backfill_of_the_products_dag_is_refused_with_a_clear_message(store_env, monkeypatch):
@@ -173,7 +174,7 @@ def test_a_backfill_of_the_products_dag_is_refused_with_a_clear_message(store_en
     run = SimpleNamespace(run_type=DagRunType.BACKFILL_JOB, run_id="backfill__2026-11-01", conf={})
     monkeypatch.setattr(product_tasks, "get_current_context", lambda: {"dag_run": run})
     with pytest.raises(AirflowFailException, match="store 'shop1': the products DAG does not backfill"):
-        product_tasks.start_run(STORE.as_dict())
+        product_tasks.plan_changes(STORE.as_dict())
 
 
 def test_with_several_pool_slots_a_stores_calls_together_stay_within_its_rate(store_env, sandbox, monkeypatch):

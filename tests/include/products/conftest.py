@@ -23,9 +23,9 @@ from include.tables import n11_product_source, n11_product_sync_errors, n11_prod
 from n11.client import ClientSettings, N11Client
 from tests.conftest import TEST_KEY, TEST_SECRET
 
-# The products DAG's tasks after the gate and the credential check, and the step each one calls.
-DAG_STEPS = {"start_run": "start", "plan_changes": "plan", "push_batches": "push_run", "collect_results": "collect",
-             "finish_run": "finish"}
+# The products DAG's tasks after the gate and the credential check, and the steps each one calls (``finish``, the
+# lock's release, also runs from the failure callback of whichever task fails).
+DAG_STEPS = {"plan_changes": ("start", "plan"), "push_batches": ("push_run",), "collect_results": ("collect", "finish")}
 
 ENDPOINT_PATHS = {PRICE_STOCK: "/ms/product/tasks/price-stock-update",
                   PRODUCT_UPDATE: "/ms/product/tasks/product-update"}
