@@ -2,7 +2,8 @@
 
 - `n11_<slug>_orders` pulls the store's N11 orders of each data interval into the shop database
   (hourly by default, Europe/Istanbul, catch-up on: an outage or a backfill re-extracts past intervals).
-- `n11_<slug>_products` pushes the shop's product changes to N11, limited by the store's update type.
+- `n11_<slug>_products` sends N11 whatever differs from the shop (stock and price against N11's live values),
+  limited by the store's update type; one run of a store at a time (a lock in the shop database), no backfill.
   Run options go in the run's conf: `{"full_resync": true}` sends every allowed field group,
   `{"dry_run": true}` computes and logs the changes and sends nothing. (They are not DAG `params`:
   validating a params schema costs about 1 ms per DAG at every parse; the task checks the values.)
