@@ -72,7 +72,7 @@ def test_a_month_of_hourly_runs_under_20_percent_faults_ends_identical_to_a_clea
     assert stored(shop) == expected(month)
     log = month.requests
     faults = [r for r in log if r.fault]
-    assert {r.fault for r in faults} == set(FAULT_KINDS)
+    assert {r.fault for r in faults} == set(ORDER_FAULTS["kinds"])
     assert 0.17 < len(faults) / len(log) < 0.23
     tries = [log[a:b] for a, b in zip(marks, [*marks[1:], len(log)], strict=True)]
     assert max(longest_repeat(t) for t in tries) <= FAULTY.max_attempts
