@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import simplejson
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, select, update
 
 from include.clock import utcnow
 from include.products.groups import PRICE_STOCK, groups_of
@@ -85,7 +85,7 @@ def _kinds(entries: list[dict]) -> list[list[dict]]:
     return list(kinds.values())
 
 
-def _insert(conn: Connection, store: str, run_id: str, endpoint: str, skus: list[dict], now) -> BatchRef:
+def _insert(conn: Connection, store: str, run_id: str, endpoint: str, skus: list[dict], now: datetime) -> BatchRef:
     """Save one batch under the run's next number for its endpoint."""
     run = (batches.c.store == store) & (batches.c.run_id == run_id) & (batches.c.endpoint == endpoint)
     number = (conn.execute(select(func.max(batches.c.batch_no)).where(run)).scalar() or 0) + 1
@@ -103,10 +103,14 @@ def unsent(conn: Connection, store: str, run_id: str) -> list[BatchRef]:
     return [BatchRef(row.endpoint, row.batch_no) for row in rows]
 
 
+def _key(store: str, run_id: str, ref: BatchRef) -> ColumnElement[bool]:
+    return ((batches.c.store == store) & (batches.c.run_id == run_id) & (batches.c.endpoint == ref.endpoint)
+            & (batches.c.batch_no == ref.batch_no))
+
+
 def send(engine: Engine, client: N11Client, store: str, run_id: str, ref: BatchRef) -> str | None:
     """Send one batch unless it has been sent; returns N11's task id (the recorded one on a retry)."""
-    key = ((batches.c.store == store) & (batches.c.run_id == run_id) & (batches.c.endpoint == ref.endpoint)
-           & (batches.c.batch_no == ref.batch_no))
+    key = _key(store, run_id, ref)
     with engine.begin() as conn:
         batch = conn.execute(select(batches).where(key)).one()
         if batch.task_id is not None:
@@ -162,8 +166,7 @@ def send_all(engine: Engine, client: N11Client, store: str, run_id: str,
 def split(engine: Engine, store: str, run_id: str, ref: BatchRef) -> list[BatchRef]:
     """If N11 refused the batch whole and it holds more than one SKU: save its halves as new batches of the run
     and close it (``SPLIT``: its SKUs get their results from the halves). Returns the halves (or nothing)."""
-    key = ((batches.c.store == store) & (batches.c.run_id == run_id) & (batches.c.endpoint == ref.endpoint)
-           & (batches.c.batch_no == ref.batch_no))
+    key = _key(store, run_id, ref)
     with engine.begin() as conn:
         batch = conn.execute(select(batches).where(key)).one()
         if batch.receipt_status != "REJECT" or batch.sku_count < 2 or batch.finished_at is not None:
