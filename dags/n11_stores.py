@@ -5,8 +5,10 @@
   intervals).
   Then it approves on N11 the order lines the shop asked for in `n11_order_actions` (and, with the store
   setting `auto_approve_orders`, every seller line in Created); skipped when there are none.
-- `n11_<slug>_products` pushes the shop's product changes to N11, limited by the store's update type, and lists
-  the shop's new products there (those with an `n11_category_id`; `product_create: false` pauses that alone).
+- `n11_<slug>_products` sends N11 whatever differs from the shop (stock and price against N11's live values),
+  limited by the store's update type; one run of a store at a time (a lock in the shop database), no backfill.
+  It also lists the shop's new products there (those with an `n11_category_id`; `product_create: false`
+  pauses that alone).
   Run options go in the run's conf: `{"full_resync": true}` sends every allowed field group,
   `{"dry_run": true}` computes and logs the changes and sends nothing. (They are not DAG `params`:
   validating a params schema costs about 1 ms per DAG at every parse; the task checks the values.)
@@ -86,23 +88,32 @@ RESULTS_MAX_WAIT = timedelta(minutes=5)
 RESULTS_TIMEOUT = timedelta(hours=2)
 
 
-@task
+def release_run_lock(context) -> None:
+    """On a products task's failure: release the store's run lock (the task's retries keep it)."""
+    from include.tasks import products as product_tasks
+
+    product_tasks.release_run_lock(context)
+
+
+@task(on_failure_callback=release_run_lock)
 def plan_changes(store: dict) -> dict:
-    """Scan N11 for the shop's SKUs, then diff the shop against the baseline within the update type."""
+    """Take the store's run lock (another run in progress skips this one; a backfill is refused) and record the
+    earlier runs' finished N11 tasks; scan N11 for the shop's SKUs and live values, then diff the shop against
+    them within the update type."""
     from include.tasks import products as product_tasks
 
     return product_tasks.plan_changes(store)
 
 
-@task
-def push_batches(store: dict, planned: dict) -> list:
+@task(on_failure_callback=release_run_lock)
+def push_batches(store: dict) -> dict:
     """Send the planned batches of at most 1000 SKUs; a retry re-uses the recorded N11 task ids."""
     from include.tasks import products as product_tasks
 
-    return product_tasks.push_batches(store, planned)
+    return product_tasks.push_batches(store)
 
 
-@task
+@task(on_failure_callback=release_run_lock)
 def create_products(store: dict) -> dict:
     """List the shop's new products on N11 (paused alone by product_create: false); the update type has no say."""
     from include.tasks import products as product_tasks
@@ -111,9 +122,9 @@ def create_products(store: dict) -> dict:
 
 
 @task.sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
-             timeout=RESULTS_TIMEOUT, mode="reschedule")
+             timeout=RESULTS_TIMEOUT, mode="reschedule", on_failure_callback=release_run_lock)
 def collect_results(store: dict, planned: dict) -> PokeReturnValue:
-    """Wait for N11's per-SKU results, record them and log the run's summary."""
+    """Wait for N11's per-SKU results, record them, log the run's summary and release the run lock."""
     from include.tasks import products as product_tasks
 
     return product_tasks.collect_results(store, planned)
@@ -186,9 +197,9 @@ def products_dag(store: StoreConfig) -> DAG:
         effective = gate(settings, "products")
         planned = plan_changes(effective)
         check_credentials(effective, "products") >> planned
-        collected = collect_results(effective, planned)
-        push_batches(effective, planned) >> collected
-        planned >> create_products(effective) >> collected
+        # New products go after the updates: a creation problem never holds back stock and price. Should the
+        # creation fail, the next run's planning collects this run's update results.
+        planned >> push_batches(effective) >> create_products(effective) >> collect_results(effective, planned)
     return dag
 
 

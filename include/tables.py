@@ -206,9 +206,15 @@ n11_product_links = Table(
     Column("sale_status", String(32)),
     Column("catalog_id", String(40)),
     Column("refreshed_at", UtcDateTime, nullable=False),
+    # N11's live stock and price as the scan saw them: what the diff compares the shop's stock and price with.
+    Column("n11_quantity", Integer),
+    Column("n11_list_price", Money),
+    Column("n11_sale_price", Money),
+    Column("n11_currency", String(3)),
 )
 
-# The diff's baseline: per SKU and field group, the values N11 last confirmed. A group the update type does not
+# Per SKU and field group, the values N11 last confirmed: the diff's baseline for the listing and content groups
+# (stock and price are compared with the live values in n11_product_links). A group the update type does not
 # cover (or a SKU N11 does not let us update) follows N11's values from the scan instead, so a group that
 # becomes covered is compared with what N11 shows. ``<group>_failed_hash`` fingerprints the payload N11 last
 # failed for that group: it is not sent again unchanged.
@@ -231,6 +237,8 @@ n11_product_sync_state = Table(
     Column("stock_updated_at", UtcDateTime),
     Column("price_updated_at", UtcDateTime),
     Column("info_updated_at", UtcDateTime),
+    Column("content_failed_hash", Digest),
+    Column("content_updated_at", UtcDateTime),
 )
 
 # Refused SKUs with N11's reasons (Turkish, as N11 wrote them). task_id is N11's task id, or "local" for a shop
@@ -311,4 +319,14 @@ n11_product_creations = Table(
     Column("task_id", String(40)),
     Column("run_id", String(250), nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+# One products run of a store at a time, whatever started it: the run holding this row until ``expires_at``.
+# Taken by the run's first task, renewed by each later one, deleted by its last (also when the run fails).
+n11_product_run_lock = Table(
+    "n11_product_run_lock", metadata,
+    _store(),
+    Column("run_id", String(250), nullable=False),
+    Column("taken_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
 )

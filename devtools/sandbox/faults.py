@@ -4,7 +4,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-FAULT_KINDS = ("429", "500", "503", "slow", "reset", "truncated")
+FAULT_KINDS = ("429", "500", "503", "slow", "reset", "truncated", "502", "504")
 
 
 @dataclass
@@ -12,8 +12,10 @@ class FaultConfig:
     """Which share of requests fails and how; draws come from random.Random(seed), so runs are reproducible.
 
     429/500/503/slow/reset strike before the request is processed (a faulted write creates no task);
-    "truncated" strikes after it (the work is done, the answer is cut in half). With ``burst`` above 1 a drawn
-    fault also strikes the next ``burst - 1`` requests on the chosen paths, as an outage or throttling does.
+    "truncated" strikes after it (the work is done, the answer is cut in half), and so do "502"/"504" (the work is
+    done, a gateway answers that it lost the backend: N11 took the write without the client knowing). With
+    ``burst`` above 1 a drawn fault also strikes the next ``burst - 1`` requests on the chosen paths, as an outage
+    or throttling does.
     """
 
     rate: float = 0.0

@@ -41,6 +41,9 @@ CURRENCIES = ("TL", "USD", "EUR")
 VAT_RATES = (0, 1, 10, 20)
 UPDATABLE_STATUSES = ("Active", "Suspended")
 CREATE_ONLY_FIELDS = ("title", "categoryId", "images", "attributes")
+# What of a catalogue-matched product belongs to N11's catalogue; its seller-level fields (status, preparing days,
+# shipment template, VAT, stock, price) stay the seller's.
+CONTENT_FIELDS = ("description",)
 UPDATED_FIELDS = {
     PRICE_STOCK_UPDATE: ("listPrice", "salePrice", "quantity", "currencyType"),
     PRODUCT_UPDATE: ("status", "preparingDay", "shipmentTemplate", "currencyType", "description", "vatRate"),
@@ -176,7 +179,7 @@ def sku_failure(kind: str, product: dict | None, sku: dict) -> str | None:
         return "Ürün bulunamadı."
     if product["status"] not in UPDATABLE_STATUSES:
         return f"Ürün {product['status']} durumunda olduğu için güncellenemez."
-    if kind == PRODUCT_UPDATE and product["catalogId"] is not None:
+    if kind == PRODUCT_UPDATE and product["catalogId"] is not None and any(f in sku for f in CONTENT_FIELDS):
         return "Katalog ürünlerinin içeriği güncellenemez; içerik N11 kataloğuna aittir."
     if kind == PRICE_STOCK_UPDATE and "salePrice" in sku:
         floor = (product["salePrice"] * PRICE_FLOOR).quantize(CENT)
@@ -188,6 +191,12 @@ def sku_failure(kind: str, product: dict | None, sku: dict) -> str | None:
         if sku["salePrice"] > ceiling:
             return f"Ürünün fiyatında fahiş fiyat artışı tespit edildi, güncellenmedi. (Maximum {ceiling} TL)"
     return None
+
+
+def locked_reasons(skus: list | None, locked: set[str]) -> list[str]:
+    """Why N11 refuses a whole write body for SKUs it holds locked (a reason no payload rule shows)."""
+    return [f"{sku['stockCode']}: Ürün üzerinde işlem kilidi var, güncelleme yapılamaz."
+            for sku in skus or [] if isinstance(sku, dict) and sku.get("stockCode") in locked]
 
 
 def apply_sku(kind: str, product: dict, sku: dict) -> None:

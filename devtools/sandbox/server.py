@@ -183,6 +183,15 @@ def respond(
         return _api_error(family, error)
 
 
+GATEWAY_AFTER_WORK = ("502", "504")
+
+
+def _gateway(status: int) -> Reply:
+    title = {502: "502 Bad Gateway", 504: "504 Gateway Time-out"}[status]
+    return Reply(status, f"<html><head><title>{title}</title></head><body><center><h1>{title}</h1></center>"
+                         "<hr><center>nginx</center></body></html>".encode(), "text/html")
+
+
 def _fault_reply(kind: str | None, faults: FaultConfig) -> Reply | None:
     """The answer a 429/500/503 fault sends instead of processing; None for the other kinds."""
     if kind == "429":
@@ -243,6 +252,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             reply = respond(sandbox.state, self.command, url.path, query, body, api_key, api_secret)
         if fault == "truncated":
             reply.body = reply.body[: len(reply.body) // 2]
+        if fault in GATEWAY_AFTER_WORK:  # the work is done; the gateway answers that it lost the backend
+            reply = _gateway(int(fault))
         # Logged before answering, so a client that has its answer also finds the request in the log.
         status = reply.status if reply else 0
         sandbox.log(

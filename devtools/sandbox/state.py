@@ -71,7 +71,15 @@ class Account:
     products: dict[str, dict] = field(default_factory=dict)
     packages: list[dict] = field(default_factory=list)
     tasks: dict[int, WriteTask] = field(default_factory=dict)
+    locked_codes: set[str] = field(default_factory=set)  # SKUs whose presence makes N11 REJECT a whole write task
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def panel_edit(self, stock_code: str, **fields: Any) -> None:
+        """Change a product as the seller does in N11's panel (or N11 itself): no task, no trace in the API."""
+        with self.lock:
+            product = self.products[stock_code]
+            product.update(fields)
+            product["saleStatus"] = rules.sale_status(product["status"], product["quantity"])
 
     def package(self, order_number: str) -> list[dict]:
         """The packages of an order, split parents and children included (live objects, for tests)."""
@@ -439,7 +447,9 @@ class SandboxState:
     def submit(self, account: Account, kind: str, body: Any) -> dict:
         """POST a product write task: a receipt saying IN_QUEUE, or REJECT with the reasons."""
         skus = rules.payload_skus(body)
-        reasons = rules.reject_reasons(kind, skus)
+        with account.lock:
+            locked = set(account.locked_codes)
+        reasons = rules.reject_reasons(kind, skus) or rules.locked_reasons(skus, locked)
         with self._lock:
             task_id = self._next_task_id
             self._next_task_id += 1
@@ -486,6 +496,16 @@ class SandboxState:
                 "createdDate": task_date(task.created),
                 "modifiedDate": task_date(task.modified),
             }
+
+    def process_queued(self, account: Account, newest_first: bool = False) -> list[int]:
+        """Process every queued task of the account now, as N11 does on its own time, oldest first or (with
+        ``newest_first``) out of order; returns the task ids in the order processed."""
+        with account.lock:
+            queued = sorted((t for t in account.tasks.values() if t.status == "IN_QUEUE"), key=lambda t: t.id,
+                            reverse=newest_first)
+            for task in queued:
+                self._process(account, task)
+        return [task.id for task in queued]
 
     def _process(self, account: Account, task: WriteTask) -> None:
         """Run a queued task once: each SKU fails with N11's reason or is applied to its product."""

@@ -1,4 +1,7 @@
-"""The diff's baseline in ``n11_product_sync_state``: read in the comparable form, written per field group.
+"""The confirmed values in ``n11_product_sync_state``: read in the comparable form, written per field group.
+
+They are the diff's baseline for the listing and content groups (stock and price are compared with N11's live
+values); for every group they keep the payload N11 last failed.
 
 A group's baseline moves when N11 confirms a sent value, or, for a group nobody pushes (not covered by the
 update type, or a SKU N11 will not update), when the scan shows N11's current value. Writing a group's

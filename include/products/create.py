@@ -21,11 +21,12 @@ import simplejson
 from sqlalchemy import Connection, Engine, TableClause, delete, inspect, select
 
 from include.clock import utcnow
-from include.products import categories, creations, push, rules
+from include.products import categories, creations, desired, push, rules
 from include.products.categories import Attribute, Category, fold
+from include.products.diff import StoreRules
 from include.products.groups import GROUPS, PRODUCT_CREATE
 from include.products.source import COLUMNS, source_table
-from include.products.values import canonical, payload_hash, payload_values, texts
+from include.products.values import payload_hash, payload_values, texts
 from include.registry import StoreConfig
 from include.tables import n11_product_links, n11_product_sync_errors
 from n11.client import MAX_SKUS_PER_TASK, N11Client
@@ -90,18 +91,21 @@ def _category_id(value: Any) -> str | None:
 
 
 def plan(shop: pd.DataFrame, cats: dict[str, Category], attributes: dict[str, dict[str, Attribute]],
-         previous: dict[str, tuple[str, str]], waiting: set[str]) -> CreatePlan:
+         previous: dict[str, tuple[str, str]], waiting: set[str], store_rules: StoreRules | None = None) -> CreatePlan:
     """The entries and local errors of ``shop`` (``read_candidates``). ``previous``: what product-create did with
-    a SKU before (status, payload hash); ``waiting``: SKUs in batches N11 has not answered."""
+    a SKU before (status, payload hash); ``waiting``: SKUs in batches N11 has not answered. A new product goes out
+    with the store's stock buffer and price markup applied, as its later updates do."""
     result = CreatePlan(entries=[], errors=pd.DataFrame(columns=rules.COLUMNS), candidates=shop.index.nunique())
     created = {code for code, (status, _) in previous.items() if status == creations.CREATED}
     result.waiting = sorted(set(shop.index) & (waiting | created))
     shop = shop[~shop.index.isin(result.waiting)]
-    repeated = rules.repeated_codes(shop)
-    shop = shop[~shop.index.isin(repeated.stock_code)].sort_index()
-    found = [repeated, *(rules.problems(shop, group) for group in GROUPS)]
-    comparable = canonical(shop)
-    numbers = {column: payload_values(column, comparable[column])
+    unusable = pd.concat([rules.repeated_codes(list(shop.index)), rules.overlong_codes(list(shop.index))],
+                         ignore_index=True)
+    shop = shop[~shop.index.isin(unusable.stock_code)].sort_index()
+    store_rules = store_rules or StoreRules()
+    wanted = desired.values(shop, store_rules.stock_buffer, store_rules.price_markup_percent)
+    found = [unusable, *(rules.problems(shop, wanted, group, store_rules.price_markup_percent) for group in GROUPS)]
+    numbers = {column: payload_values(column, wanted[column])
                for column in ("list_price", "sale_price", "quantity", "vat_rate", "preparing_day")}
     broken = set(pd.concat(found).stock_code)
     problems: list[tuple[str, str]] = []
@@ -258,7 +262,8 @@ def plan_creation(engine: Engine, client: N11Client, store: StoreConfig, run_id:
         categories.refresh_attributes(engine, client, wanted)
     with engine.connect() as conn:
         found = plan(shop, categories.read_categories(conn, wanted), categories.read_attributes(conn, wanted),
-                     creations.previous(conn, store.slug), creations.waiting(conn, store.slug))
+                     creations.previous(conn, store.slug), creations.waiting(conn, store.slug),
+                     StoreRules.of(store))
     counts = found.counts()
     log.info("store %r new products: %d candidate(s); creating %d in %d call(s); %d local error(s); %d held back "
              "(same payload N11 refused last time); %d sent before (N11's answer or the link to come)", store.slug,

@@ -1,30 +1,37 @@
-"""The diff: per linked SKU and covered field group, the shop's values against the baseline, column-wise.
+"""The diff: per linked SKU and covered field group, what the shop wants against what N11 has, column-wise.
 
-A group goes out when it differs from the baseline (or always, on a full resync), passes N11's payload rules,
-and is not the very payload N11 failed last time for that SKU. Price and stock share one endpoint, so a SKU's
-entry there carries only the groups that go out; a field left out is not changed by N11.
+Stock and price are compared with N11's live values from the run's own scan, listing and content with the
+baseline N11 last confirmed (``groups``). A group goes out when it differs (or always, on a full resync), passes
+the payload rules, and is not the very payload N11 failed last time for that SKU. Each group's entries carry only
+that group's fields and travel in batches of their own, so a refused price never holds the stock back.
+
+The rows arrive in chunks (``source.read_plan_rows``), so a store of any size is planned in bounded memory:
+only the entries that go out and the local errors are kept.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from include.products import rules
+from include.products import desired, rules
 from include.products.baseline import FAILED
-from include.products.groups import ENDPOINTS, Group
+from include.products.groups import ENDPOINTS, LIVE_COLUMNS, Group
 from include.products.values import canonical, changed, part_hash, payload_values, texts
+from include.registry import StoreConfig
 
 Parts = dict[str, dict]  # stock code -> one group's fields of a SKU entry
+BASE_PREFIX = "base_"  # the baseline's columns in a plan row, beside the shop's own
 
 
 @dataclass
 class Plan:
     """What a run sends, and what it holds back."""
 
-    entries: dict[str, list[dict]]  # endpoint -> SKU entries, in stock-code order
+    entries: dict[str, list[dict]]  # endpoint -> SKU entries, one group each, group after group in stock-code order
     errors: pd.DataFrame  # local errors: stock_code, group, rule
     considered: int = 0  # linked SKUs N11 lets us update
     sending: dict[str, int] = field(default_factory=dict)  # group -> SKUs
@@ -36,34 +43,61 @@ class Plan:
                 "entries": {endpoint: len(entries) for endpoint, entries in self.entries.items()}}
 
 
-def plan(shop: pd.DataFrame, base: pd.DataFrame, covered: tuple[Group, ...], full_resync: bool) -> Plan:
-    """``shop``: source rows of updatable linked SKUs, indexed by stock code; ``base``: ``baseline.read``."""
-    repeated = rules.repeated_codes(shop)
-    result = Plan(entries={}, errors=repeated, considered=shop.index.nunique())
-    shop = shop[~shop.index.isin(repeated.stock_code)]
-    comparable = canonical(shop)
-    base = base.reindex(comparable.index)
-    errors, parts = [repeated], {}
-    for group in covered:
-        send = np.ones(len(shop), dtype=bool) if full_resync else changed(comparable, base, group)
-        broken = rules.problems(shop[send], group)
-        errors.append(broken)
-        send &= ~shop.index.isin(broken.stock_code)
-        parts[group.name] = _parts(group, comparable[send])
-        if not full_resync:
-            held = _same_as_failed(group, parts[group.name], base[FAILED[group.name]][send])
-            result.held_back[group.name] = len(held)
-        result.sending[group.name] = len(parts[group.name])
-    result.errors = pd.concat(errors, ignore_index=True)
-    result.entries = {endpoint: _entries(parts, [g for g in covered if g.endpoint == endpoint])
+@dataclass(frozen=True)
+class StoreRules:
+    """A store's rules for the values it sends (``desired``)."""
+
+    stock_buffer: int = 0
+    price_markup_percent: float = 0.0
+
+    @classmethod
+    def of(cls, store: StoreConfig) -> StoreRules:
+        """The store's rules. The markup is an exact decimal of at most 4 places (the settings schema); prices are
+        planned as floats and rounded half up to kuruş with float noise allowed for, so its float is exact enough."""
+        return cls(store.stock_buffer, float(store.price_markup_percent))
+
+
+def plan(chunks: Iterable[pd.DataFrame], covered: tuple[Group, ...], full_resync: bool,
+         store_rules: StoreRules = StoreRules(), refused: pd.DataFrame | None = None) -> Plan:
+    """``chunks``: plan rows of updatable linked SKUs indexed by stock code (``source.read_plan_rows``);
+    ``refused``: local errors found before (stock codes listed twice, too long): those SKUs are left out."""
+    errors = [refused if refused is not None else pd.DataFrame(columns=rules.COLUMNS)]
+    skip = set(errors[0].stock_code)
+    parts: dict[str, Parts] = {group.name: {} for group in covered}
+    result = Plan(entries={}, errors=errors[0], sending=dict.fromkeys(parts, 0),
+                  held_back=dict.fromkeys(parts, 0) if not full_resync else {})
+    for chunk in chunks:
+        chunk = chunk[~chunk.index.isin(skip)]
+        result.considered += len(chunk)
+        shop = chunk[[c for g in covered for c in g.columns]]
+        wanted = desired.values(shop, store_rules.stock_buffer, store_rules.price_markup_percent)
+        for group in covered:
+            send = np.ones(len(chunk), dtype=bool) if full_resync else changed(wanted, _compared(chunk, group), group)
+            broken = rules.problems(shop[send], wanted[send], group, store_rules.price_markup_percent)
+            errors.append(broken)
+            send &= ~chunk.index.isin(broken.stock_code)
+            found = _parts(group, wanted[send])
+            if not full_resync:
+                result.held_back[group.name] += len(_same_as_failed(group, found, chunk[FAILED[group.name]][send]))
+            parts[group.name].update(found)
+    result.errors = pd.concat([e for e in errors if len(e)] or [errors[0]], ignore_index=True)
+    result.sending = {name: len(found) for name, found in parts.items()}
+    result.entries = {endpoint: [{"stockCode": code, **values} for g in covered if g.endpoint == endpoint
+                                 for code, values in parts[g.name].items()]
                       for endpoint in ENDPOINTS}
     return result
 
 
-def _parts(group: Group, comparable: pd.DataFrame) -> Parts:
-    values = [payload_values(column, comparable[column]) for column in group.columns]
+def _compared(chunk: pd.DataFrame, group: Group) -> pd.DataFrame:
+    """What the group is compared with: N11's live values, or the confirmed baseline (comparable form)."""
+    names = {LIVE_COLUMNS[c] if group.live else BASE_PREFIX + c: c for c in group.columns}
+    return canonical(chunk[list(names)].rename(columns=names))
+
+
+def _parts(group: Group, wanted: pd.DataFrame) -> Parts:
+    values = [payload_values(column, wanted[column]) for column in group.columns]
     fields = list(group.fields.values())
-    return {code: dict(zip(fields, row, strict=True)) for code, *row in zip(comparable.index, *values, strict=True)}
+    return {code: dict(zip(fields, row, strict=True)) for code, *row in zip(wanted.index, *values, strict=True)}
 
 
 def _same_as_failed(group: Group, parts: Parts, failed: pd.Series) -> list[str]:
@@ -73,10 +107,3 @@ def _same_as_failed(group: Group, parts: Parts, failed: pd.Series) -> list[str]:
     for code in held:
         del parts[code]
     return held
-
-
-def _entries(parts: dict[str, Parts], groups: list[Group]) -> list[dict]:
-    """One entry per SKU with the parts of every group that goes out for it."""
-    codes = sorted({code for group in groups for code in parts[group.name]})
-    return [{"stockCode": code, **{k: v for g in groups for k, v in parts[g.name].get(code, {}).items()}}
-            for code in codes]

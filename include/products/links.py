@@ -1,6 +1,8 @@
 """Links: which shop SKUs exist on N11, from a full scan of ``/ms/product-query`` (N11 has no "changed since").
 
-The scan also keeps the baseline honest where nobody pushes: a SKU seen for the first time starts from N11's
+Each link keeps N11's live stock and price as the scan saw them: the diff compares the shop's with them, so an
+edit in N11's seller panel, a lost result or tasks processed out of order are put right by the next run. The scan
+also keeps the baseline honest where nobody pushes: a SKU seen for the first time starts from N11's
 current values (so the first run sends real differences, not the whole catalogue), and a group the update type
 does not cover, or any group of a SKU N11 will not update, follows N11's current values. When the update type
 later covers such a group, the diff compares the shop with what N11 shows (the campaign case: under ``stock``
@@ -18,9 +20,10 @@ from sqlalchemy import Connection, Engine, delete, func, select
 
 from include.clock import utcnow
 from include.products import baseline
-from include.products.groups import GROUPS, N11_FIELDS, UPDATABLE_STATUSES, Group, covered_groups
+from include.products.groups import BASELINE_GROUPS, LIVE_COLUMNS, N11_FIELDS, UPDATABLE_STATUSES, Group, covered_groups
+from include.products.rules import MAX_STOCK_CODE
 from include.products.source import source_table, stock_codes
-from include.products.values import canonical, changed
+from include.products.values import canonical, changed, db_value, storable
 from include.registry import StoreConfig
 from include.tables import n11_product_links
 from include.upsert import upsert
@@ -49,7 +52,8 @@ class LinkCounts:
 def refresh(engine: Engine, client: N11Client, store: StoreConfig) -> LinkCounts:
     """Scan N11, rewrite the store's links and bring the unpushed part of the baseline to N11's values."""
     with engine.connect() as conn:
-        codes, no_code = stock_codes(conn, source_table(conn, store.products_source, ["stock_code"]))
+        listed, no_code = stock_codes(conn, source_table(conn, store.products_source, ["stock_code"]))
+    codes = {code for code in listed if len(code) <= MAX_STOCK_CODE}  # longer ones are local errors of the plan
     found, scanned = scan(client, codes)
     now = utcnow()
     with engine.begin() as conn:
@@ -89,13 +93,16 @@ def _page_frame(rows: list[dict]) -> pd.DataFrame:
                        columns=list(LINK_FIELDS), index=codes, dtype=object)
     values = pd.DataFrame.from_records([[row.get(f) for f in N11_FIELDS.values()] for row in rows],
                                        columns=list(N11_FIELDS), index=codes)
-    return pd.concat([ids, canonical(values)], axis=1)
+    return pd.concat([ids, storable(canonical(values))], axis=1)
 
 
 def _write_links(conn: Connection, store: str, found: pd.DataFrame, now: datetime) -> None:
     links = n11_product_links
-    rows = [{"store": store, "stock_code": code, **dict(zip(LINK_FIELDS, values, strict=True)), "refreshed_at": now}
-            for code, values in zip(found.index, found[list(LINK_FIELDS)].itertuples(index=False), strict=True)]
+    live = list(LIVE_COLUMNS)
+    rows = [{"store": store, "stock_code": code, **dict(zip(LINK_FIELDS, ids, strict=True)), "refreshed_at": now,
+             **{LIVE_COLUMNS[c]: db_value(c, v) for c, v in zip(live, values, strict=True)}}
+            for code, ids, values in zip(found.index, found[list(LINK_FIELDS)].itertuples(index=False),
+                                         found[live].itertuples(index=False), strict=True)]
     upsert(conn, links, rows)
     conn.execute(delete(links).where(links.c.store == store, links.c.refreshed_at < now))
 
@@ -112,17 +119,18 @@ def _follow_n11(conn: Connection, store: str, found: pd.DataFrame, blocked: set[
                 now: datetime) -> tuple[int, int]:
     """Seed the baseline of new SKUs and move unpushed groups to N11's values; returns (seeded, followed).
 
+    Only the groups compared with a baseline (listing, content): stock and price are compared with the live values.
     A SKU that N11 blocked until now (in approval, say) also takes N11's values once more: like a new SKU, it
     starts from what N11 shows, so only real differences go out once it can be updated.
     """
-    base = baseline.read(conn, store)
+    base = baseline.read(conn, store, BASELINE_GROUPS)
     new = ~found.index.isin(base.index)
-    seeded = baseline.write(conn, store, GROUPS, found[new], now)
+    seeded = baseline.write(conn, store, BASELINE_GROUPS, found[new], now)
     known = found[~new]
     base = base.loc[known.index]
     unpushed_sku = (~known.n11_status.isin(UPDATABLE_STATUSES) | known.index.isin(blocked)).to_numpy()
     followed = 0
-    for group in GROUPS:
+    for group in BASELINE_GROUPS:
         moved = changed(known, base, group)
         if group in covered:
             moved &= unpushed_sku

@@ -2,9 +2,14 @@
 
 ``SUCCESS`` moves the SKU's baseline to the values sent, for the groups sent. ``FAIL`` keeps the baseline,
 remembers the failed payload per group (so it is not sent again unchanged) and records N11's reasons. A
-``REJECT`` refuses the whole batch, whatever its SKUs: it records the reasons for each SKU but remembers no failed
-payload, so the next run sends them again. A batch's results are written in one transaction with its
-``finished_at``, so reading them again (a retried or rescheduled poll) changes nothing.
+``REJECT`` of a one-SKU batch (``push`` splits refused batches down to their refused SKUs) is recorded like a
+``FAIL``; a ``REJECT`` of a larger batch records the reasons for each SKU but remembers no failed payload, so the
+next run sends them again. A batch's results are written in one transaction with its ``finished_at``, so
+reading them again (a retried or rescheduled poll) changes nothing.
+
+Every outstanding task of the store is collected, not only the run's own: a run whose sensor timed out or
+whose worker died leaves tasks that the next run records before it plans. A task N11 never finishes within
+``ABANDON_AFTER`` is given up (``ABANDONED``): the scan shows what N11 made of it.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 import simplejson
@@ -21,7 +26,7 @@ from sqlalchemy import Connection, Engine, Row, func, select, union_all, update
 from include.clock import utcnow
 from include.products import baseline, creations
 from include.products.groups import PRODUCT_CREATE, Group, groups_of
-from include.products.push import batches, loads
+from include.products.push import SPLIT, batches, loads
 from include.products.values import canonical, part_hash, payload_hash
 from include.tables import n11_product_sync_errors
 from include.upsert import upsert
@@ -31,6 +36,8 @@ log = logging.getLogger(__name__)
 errors = n11_product_sync_errors
 FINISHED = ("PROCESSED", "REJECT")
 NO_RESULT = "N11 listed no result for this SKU in the processed task"
+ABANDONED = "ABANDONED"
+ABANDON_AFTER = timedelta(days=1)
 
 
 @dataclass
@@ -45,12 +52,13 @@ class Totals:
     unsent: int = 0  # SKUs of batches without a task id: never sent, refused, or outcome unknown
 
 
-def collect(engine: Engine, client: N11Client, store: str, run_id: str) -> bool:
-    """Record the results of every finished task of the run; True when none is left waiting."""
+def collect(engine: Engine, client: N11Client, store: str, run_id: str | None = None) -> bool:
+    """Record the results of every finished task of the store; True when none of ``run_id``'s (or, without a
+    run, none at all) is left waiting."""
     with engine.connect() as conn:
         waiting = conn.execute(select(batches).where(
-            batches.c.store == store, batches.c.run_id == run_id, batches.c.task_id.is_not(None),
-            batches.c.finished_at.is_(None))).all()
+            batches.c.store == store, batches.c.task_id.is_not(None), batches.c.finished_at.is_(None))
+            .order_by(batches.c.created_at, batches.c.endpoint, batches.c.batch_no)).all()
     left = 0
     for batch in waiting:
         if batch.receipt_status == "REJECT":
@@ -58,12 +66,15 @@ def collect(engine: Engine, client: N11Client, store: str, run_id: str) -> bool:
         else:
             details = client.get_task_details(int(batch.task_id))
         if details["status"] not in FINISHED:
-            left += 1
-            continue
+            if utcnow() - (batch.attempted_at or batch.created_at) > ABANDON_AFTER:
+                details = {"status": ABANDONED, "items": []}
+            else:
+                left += run_id in (None, batch.run_id)
+                continue
         with engine.begin() as conn:
             record(conn, store, batch, details)
     if left:
-        log.info("N11 is still processing %d of the run's %d waiting task(s)", left, len(waiting))
+        log.info("N11 is still processing %d of the %d waiting task(s)", left, len(waiting))
     return not left
 
 
@@ -75,8 +86,13 @@ def record(conn: Connection, store: str, batch: Row, details: dict) -> None:
     entries = loads(batch.payload)
     now = utcnow()
     counts = {"succeeded": 0, "failed": 0, "rejected": 0}
-    if details["status"] == "REJECT":
+    if details["status"] == ABANDONED:
+        log.warning("store %r: N11 task %s (%s batch %s of run %s) never finished; given up, the scan shows what N11 "
+                    "has", store, batch.task_id, batch.endpoint, batch.batch_no, batch.run_id)
+    elif details["status"] == "REJECT":
         _errors(conn, store, batch, entries, "reject", {e["stockCode"]: details["reasons"] for e in entries}, now)
+        if len(entries) == 1:  # isolated by splitting: this payload is refused, not the batch around it
+            _remember_failures(conn, store, entries)
         counts["rejected"] = len(entries)
     else:
         items = {item.get("itemCode"): item for item in details["items"]}
@@ -131,7 +147,8 @@ def totals(conn: Connection, store: str, run_id: str) -> Totals:
     """The run's outcome, summed over its batches."""
     rows = conn.execute(select(batches.c.endpoint, batches.c.task_id, batches.c.finished_at, batches.c.sku_count,
                                batches.c.succeeded, batches.c.failed, batches.c.rejected)
-                        .where(batches.c.store == store, batches.c.run_id == run_id)).all()
+                        .where(batches.c.store == store, batches.c.run_id == run_id,
+                               func.coalesce(batches.c.result_status, "") != SPLIT)).all()
     found = Totals(calls={})
     for row in rows:
         if row.task_id is None:
@@ -161,7 +178,7 @@ def sent_groups(conn: Connection, store: str, run_id: str) -> Counter[str]:
     """SKUs per field group in the run's update batches that N11 took."""
     payloads = conn.execute(select(batches.c.payload).where(
         batches.c.store == store, batches.c.run_id == run_id, batches.c.task_id.is_not(None),
-        batches.c.endpoint != PRODUCT_CREATE)).scalars()
+        batches.c.endpoint != PRODUCT_CREATE, func.coalesce(batches.c.result_status, "") != SPLIT)).scalars()
     return Counter(group.name for payload in payloads for entry in loads(payload) for group in groups_of(entry))
 
 

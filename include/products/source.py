@@ -6,11 +6,17 @@ values arrive as the driver gives them (``values.canonical`` evens out the drive
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 from sqlalchemy import Connection, TableClause, column, inspect, select, table
 
-from include.products.groups import UPDATABLE_STATUSES
-from include.tables import n11_product_links
+from include.products.baseline import FAILED
+from include.products.diff import BASE_PREFIX
+from include.products.groups import LIVE_COLUMNS, UPDATABLE_STATUSES, Group
+from include.tables import n11_product_links, n11_product_sync_state
+
+CHUNK_ROWS = 20_000  # plan rows held at once: bounds a large store's memory
 
 COLUMNS = ("stock_code", "title", "description", "list_price", "sale_price", "currency", "quantity", "vat_rate",
            "preparing_day", "shipment_template", "status")
@@ -36,16 +42,34 @@ def source_table(conn: Connection, name: str, columns: list[str]) -> TableClause
     return table(bare, *[column(c) for c in wanted], schema=schema)
 
 
-def stock_codes(conn: Connection, source: TableClause) -> tuple[set[str], int]:
-    """The shop's stock codes, and how many rows have none (they cannot be matched to N11)."""
+def stock_codes(conn: Connection, source: TableClause) -> tuple[list[str], int]:
+    """The shop's stock codes as listed (a code listed twice is there twice), and how many rows have none
+    (they cannot be matched to N11)."""
     codes = [str(code) if code is not None and str(code).strip() else None
              for code in conn.execute(select(source.c.stock_code)).scalars()]
-    return {code for code in codes if code is not None}, codes.count(None)
+    return [code for code in codes if code is not None], codes.count(None)
 
 
-def read_linked(conn: Connection, source: TableClause, store: str) -> pd.DataFrame:
-    """The source rows of SKUs N11 lets us update, indexed by stock code (a code listed twice stays twice)."""
-    links = n11_product_links
-    query = select(*source.c).join(links, links.c.stock_code == source.c.stock_code).where(
-        links.c.store == store, links.c.n11_status.in_(UPDATABLE_STATUSES))
-    return pd.read_sql(query, conn, index_col="stock_code")
+def _untyped(name: str, names: list[str]) -> TableClause:
+    """A table clause without column types: values arrive as the driver gives them (no per-value conversion)."""
+    return table(name, *map(column, names))
+
+
+def read_plan_rows(conn: Connection, source: TableClause, store: str,
+                   covered: tuple[Group, ...]) -> Iterator[pd.DataFrame]:
+    """The plan rows of SKUs N11 lets us update, in chunks by stock code: the shop's columns of the covered
+    groups, N11's live values (``n11_<column>``), the baseline (``base_<column>``) and the failed payloads."""
+    live = [LIVE_COLUMNS[c] for g in covered if g.live for c in g.columns]
+    base = [c for g in covered if not g.live for c in g.columns]
+    failed = [FAILED[g.name] for g in covered]
+    links = _untyped(n11_product_links.name, ["store", "stock_code", "n11_status", *live])
+    state = _untyped(n11_product_sync_state.name, ["store", "stock_code", *base, *failed])
+    query = (select(source.c.stock_code, *[source.c[c] for g in covered for c in g.columns], *links.c[3:],
+                    *[state.c[c].label(BASE_PREFIX + c) for c in base], *[state.c[f] for f in failed])
+             .select_from(source.join(links, links.c.stock_code == source.c.stock_code)
+                          .outerjoin(state, (state.c.store == links.c.store)
+                                     & (state.c.stock_code == links.c.stock_code)))
+             .where(links.c.store == store, links.c.n11_status.in_(UPDATABLE_STATUSES))
+             .order_by(links.c.stock_code))
+    streamed = conn.execution_options(stream_results=True)
+    yield from pd.read_sql(query, streamed, index_col="stock_code", chunksize=CHUNK_ROWS)

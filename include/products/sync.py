@@ -1,23 +1,27 @@
-"""A products run, step by step: links -> plan -> push -> collect -> summary.
+"""A products run, step by step: the functions the products DAG's tasks call, in this order.
 
-The DAG runs each step as its own task (``include.tasks.products``); ``sync_products`` runs them in one process
-for the demo and for tests that need no Airflow.
+``start`` (take the store's run lock, collect every outstanding N11 task of earlier runs) -> ``plan`` (scan N11
+for links and live values, diff, save the batches) -> ``push`` (send them) -> ``collect`` (poked until N11 has
+finished the run's tasks; the summary) -> ``finish`` (release the lock, also after a failure). Each step takes
+the lock again, so a step of a run that lost it (expired, taken by another run) stops before it writes.
+Steps return counts only: what Airflow keeps as XCom stays small.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import simplejson
 from sqlalchemy import Connection, Engine, delete
 
 from include.clock import utcnow
-from include.products import baseline, diff, links, push, results
+from include.products import create, creations, diff, links, push, results, rules, run_lock
 from include.products.groups import ENDPOINTS, GROUPS, PRODUCT_CREATE, covered_groups
-from include.products.source import read_linked, source_table
+from include.products.source import read_plan_rows, source_table, stock_codes
+from include.products.values import payload_hash
 from include.registry import StoreConfig
 from include.tables import n11_product_sync_errors
 from n11.client import MAX_SKUS_PER_TASK, N11Client
@@ -49,14 +53,73 @@ class RunOptions:
         return cls(**conf)
 
 
+def start(engine: Engine, client: N11Client, store: StoreConfig, run_id: str) -> dict:
+    """Take the store's run lock (``run_lock.RunLocked`` if another run holds it), then record every finished
+    N11 task of earlier runs, so the plan starts from everything N11 has answered."""
+    run_lock.take(engine, store.slug, run_id)
+    done = results.collect(engine, client, store.slug)
+    if not done:
+        log.info("store %r: some earlier N11 tasks are still queued; their results are recorded when they finish, "
+                 "and the scan shows N11's values meanwhile", store.slug)
+    return {"earlier_tasks_finished": done}
+
+
+def plan(engine: Engine, client: N11Client, store: StoreConfig, run_id: str, options: RunOptions) -> dict:
+    """Scan N11 (links and live values), then diff and save the batches. Returns the counts of both."""
+    run_lock.take(engine, store.slug, run_id)
+    link_counts = links.refresh(engine, client, store)
+    plan_counts = plan_run(engine, store, run_id, options)[0]
+    return {"links": link_counts.as_dict(), "plan": plan_counts, "dry_run": options.dry_run}
+
+
+def push_run(engine: Engine, client: N11Client, store: StoreConfig, run_id: str) -> dict:
+    """Send the run's unsent batches, each at most once; returns how many went out and how many were refused."""
+    run_lock.take(engine, store.slug, run_id)
+    with engine.connect() as conn:  # new products are sent by their own step (include.products.create)
+        refs = [ref for ref in push.unsent(conn, store.slug, run_id) if ref.endpoint != PRODUCT_CREATE]
+    task_ids = push.send_all(engine, client, store.slug, run_id, refs)
+    sent = sum(task_id is not None for task_id in task_ids)
+    log.info("store %r push: %d batch(es) with N11, %d not sent", store.slug, sent, len(task_ids) - sent)
+    return {"batches": len(task_ids), "with_n11": sent}
+
+
+def create_run(engine: Engine, client: N11Client, store: StoreConfig, run_id: str, options: RunOptions) -> dict:
+    """List the shop's new products on N11 (``include.products.create``): plan them after the scan and send their
+    batches, each at most once; returns the plan's counts and how many batches N11 took."""
+    run_lock.take(engine, store.slug, run_id)
+    counts, refs = create.plan_creation(engine, client, store, run_id, options.dry_run)
+    task_ids = push.send_all(engine, client, store.slug, run_id, refs)
+    return {**counts, "batches": len(refs), "taken": sum(task_id is not None for task_id in task_ids)}
+
+
+def collect(engine: Engine, client: N11Client, store: StoreConfig, run_id: str,
+            planned: dict) -> tuple[bool, list[str], results.Totals | None]:
+    """One poke: record every finished N11 task of the store; when none of the run's is left, the summary."""
+    run_lock.take(engine, store.slug, run_id)
+    if not results.collect(engine, client, store.slug, run_id):
+        return False, [], None
+    lines, done = summary(engine, store, run_id, planned["links"], planned["plan"], planned["dry_run"])
+    with engine.connect() as conn:
+        lines += creations.report(conn, store.slug, run_id, LISTED_ERRORS)
+    log.info("\n".join(lines))
+    return True, lines, done
+
+
+def finish(engine: Engine, store: StoreConfig, run_id: str) -> bool:
+    """Release the store's run lock if this run holds it."""
+    return run_lock.release(engine, store.slug, run_id)
+
+
 def plan_run(engine: Engine, store: StoreConfig, run_id: str, options: RunOptions) -> tuple[dict, list[push.BatchRef]]:
-    """Diff the shop against the baseline; save the batches (unless a dry run). Returns (counts, batches)."""
+    """Diff the shop against N11 and the baseline; save the batches (unless a dry run). Returns (counts, batches)."""
     covered = covered_groups(store.update_type)
     columns = [column for group in covered for column in group.columns]
+    store_rules = diff.StoreRules.of(store)
     with engine.connect() as conn:
-        shop = read_linked(conn, source_table(conn, store.products_source, columns), store.slug)
-        base = baseline.read(conn, store.slug, covered)
-    plan = diff.plan(shop, base, covered, options.full_resync)
+        source = source_table(conn, store.products_source, columns)
+        refused = _refused_codes(stock_codes(conn, source)[0])
+        plan = diff.plan(read_plan_rows(conn, source, store.slug, covered), covered, options.full_resync,
+                         store_rules, refused)
     counts = plan.counts()
     log.info("store %r plan (%s%s): %s", store.slug, store.update_type,
              ", full resync" if options.full_resync else "", _plan_line(counts))
@@ -67,6 +130,12 @@ def plan_run(engine: Engine, store: StoreConfig, run_id: str, options: RunOption
         _record_local_errors(conn, store.slug, run_id, plan)
         refs = push.save(conn, store.slug, run_id, plan.entries)
     return counts, refs
+
+
+def _refused_codes(codes: list[str]) -> pd.DataFrame:
+    """Local errors of stock codes that cannot be planned: listed twice, or too long for N11 and the tables."""
+    found = [frame for frame in (rules.repeated_codes(codes), rules.overlong_codes(codes)) if len(frame)]
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=rules.COLUMNS)
 
 
 def _plan_line(counts: dict) -> str:
@@ -94,12 +163,19 @@ def _record_local_errors(conn: Connection, store: str, run_id: str, plan: diff.P
     if plan.errors.empty:
         return
     now = utcnow()
-    rows = [{"store": store, "stock_code": code, "task_id": LOCAL, "run_id": run_id, "kind": LOCAL,
+    rows = [{"store": store, "stock_code": recordable(code), "task_id": LOCAL, "run_id": run_id, "kind": LOCAL,
              "endpoint": None, "groups": ",".join(dict.fromkeys(found.group)),
              "reasons": simplejson.dumps(list(found.rule), ensure_ascii=False), "payload_hash": None,
              "recorded_at": now}
             for code, found in plan.errors.groupby("stock_code", sort=True)]
     conn.execute(errors.insert(), rows)
+
+
+def recordable(code: str) -> str:
+    """A stock code as the errors table can key it: one too long is cut, with a fingerprint of the whole."""
+    if len(code) <= rules.MAX_STOCK_CODE:
+        return code
+    return f"{code[:rules.MAX_STOCK_CODE - 9]}~{payload_hash(code)[:8]}"
 
 
 def summary(engine: Engine, store: StoreConfig, run_id: str, link_counts: dict, plan_counts: dict,
@@ -146,19 +222,3 @@ def run_report(engine: Engine, store: StoreConfig, run_id: str) -> list[str]:
     groups = ", ".join(f"{group.name} {pushed[group.name]}" for group in GROUPS)
     return [f"products run {run_id}: pushed {groups} SKU(s); {_outcome(done)}",
             *_error_lines(errors, error_count, run_id)]
-
-
-def sync_products(engine: Engine, client: N11Client, store: StoreConfig, run_id: str,
-                  options: RunOptions = RunOptions(), poll_seconds: float = 5.0, timeout: float = 3600.0) -> list[str]:
-    """One whole run in this process; returns the summary lines (also logged)."""
-    link_counts = links.refresh(engine, client, store).as_dict()
-    plan_counts, refs = plan_run(engine, store, run_id, options)
-    push.send_all(engine, client, store.slug, run_id, refs)
-    deadline = time.monotonic() + timeout
-    while not results.collect(engine, client, store.slug, run_id):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"store {store.slug!r}: N11 did not finish the run's tasks within {timeout:.0f}s")
-        time.sleep(poll_seconds)
-    lines, _ = summary(engine, store, run_id, link_counts, plan_counts, options.dry_run)
-    log.info("\n".join(lines))
-    return lines

@@ -1,9 +1,14 @@
 """One comparable form for the shop's values, N11's values and the baseline, computed column-wise.
 
-Numbers become float64 with NaN for missing (prices as whole cents, so 1999.9, Decimal("1999.90") and
-N11's 1999.9 compare equal; float64 is exact for cents far beyond any price); text becomes an object array
+Numbers become float64 with NaN for missing (prices as whole kuruş, so 1999.9, Decimal("1999.90") and
+N11's 1999.9 compare equal; float64 is exact for kuruş far beyond any price); text becomes an object array
 with None for missing. Whatever a database driver returns (floats on SQLite, Decimals on PostgreSQL and
 MariaDB) ends up the same.
+
+Prices with more than two decimals (VAT-derived prices such as 99.999) are rounded **half up** to kuruş:
+99.995 -> 100.00, 99.994 -> 99.99. The rounding allows for float noise of a millionth of a kuruş, so a price a
+driver gives as the float 99.995 (stored as 99.99499999...) still rounds up. Currency ``TRY`` (and any casing or
+stray spaces) means N11's ``TL``.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from include.products.groups import Group
 PRICES = ("list_price", "sale_price")
 WHOLE_NUMBERS = ("quantity", "vat_rate", "preparing_day")
 TEXTS = ("currency", "description", "shipment_template", "status")
-_CENT_TOLERANCE = 1e-6  # float noise of a two-decimal price times 100; a third decimal is far above it
+_CENT_NOISE = 1e-6  # float noise of a price times 100, allowed for when rounding half up
+CURRENCY_ALIASES = {"TRY": "TL"}
 
 
 def numbers(series: pd.Series) -> np.ndarray:
@@ -29,11 +35,22 @@ def numbers(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-def cents(series: pd.Series) -> np.ndarray:
-    """Whole cents as float64; NaN where missing, not a number, or with more than two decimals."""
-    scaled = numbers(series) * 100
-    whole = np.round(scaled)
-    return np.where(np.abs(scaled - whole) < _CENT_TOLERANCE, whole, np.nan)
+def cents(series: pd.Series, factor: float = 1.0) -> np.ndarray:
+    """Whole kuruş of ``series`` times ``factor``, rounded half up; NaN where missing or not a finite number."""
+    return round_half_up(numbers(series) * (100 * factor))
+
+
+def round_half_up(scaled: np.ndarray) -> np.ndarray:
+    """Whole numbers, halves rounded away from zero; non-finite values become NaN."""
+    whole = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5 + _CENT_NOISE)
+    return np.where(np.isfinite(scaled), whole, np.nan)
+
+
+def currencies(series: pd.Series) -> np.ndarray:
+    """Currency codes trimmed and upper-cased, ``TRY`` read as ``TL``; None where missing."""
+    found = texts(series)
+    return np.array([CURRENCY_ALIASES.get(c, c) for c in
+                     (v.strip().upper() if isinstance(v, str) else v for v in found)], dtype=object)
 
 
 def whole_numbers(series: pd.Series) -> np.ndarray:
@@ -54,9 +71,30 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = cents(frame[column])
         elif column in WHOLE_NUMBERS:
             out[column] = whole_numbers(frame[column])
+        elif column == "currency":
+            out[column] = currencies(frame[column])
         elif column in TEXTS:
             out[column] = texts(frame[column])
     return pd.DataFrame(out, index=frame.index)
+
+
+# What the shop tables hold (include/tables.py): larger values from N11 are read as unknown, not stored.
+MAX_WHOLE = 2**31 - 1  # Integer
+MAX_CENTS = 10**14 - 1  # Money, Numeric(14, 2)
+TEXT_LENGTHS = {"currency": 3, "shipment_template": 100, "status": 16}
+
+
+def storable(comparable: pd.DataFrame) -> pd.DataFrame:
+    """``comparable`` with values the shop tables cannot hold made missing (an N11 row must not fail a run)."""
+    out = comparable.copy()
+    for column in out.columns:
+        if column in PRICES or column in WHOLE_NUMBERS:
+            limit = MAX_CENTS if column in PRICES else MAX_WHOLE
+            values = out[column].to_numpy(dtype=float)
+            out[column] = np.where(np.abs(values) <= limit, values, np.nan)
+        elif column in TEXT_LENGTHS:
+            out[column] = [v if v is None or len(v) <= TEXT_LENGTHS[column] else None for v in texts(out[column])]
+    return out
 
 
 def differs(a: pd.Series, b: pd.Series) -> np.ndarray:

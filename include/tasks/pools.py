@@ -1,6 +1,7 @@
 """One Airflow pool per store, ``n11_<slug>``, so that a backfill of many intervals beside the schedule
-cannot run more of the store's N11 work at once than ``pool_slots`` (default 1). Each task's client also
-limits its own request rate, so a store never exceeds ``pool_slots`` x the connection's requests_per_minute.
+cannot run more of the store's N11 work at once than ``pool_slots`` (default 1). Each task's client limits
+itself to ``requests_per_minute / pool_slots`` (``store_run``), so the store's tasks together stay within the
+connection's requests_per_minute, across processes and workers.
 
 ``python -m include.tasks.pools`` creates or updates the pools of the registry with ``airflow pools import``;
 ``make airflow``, the compose file's init service and the scheduler test run it. (A DAG file may not touch

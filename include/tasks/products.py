@@ -1,23 +1,24 @@
-"""The bodies of the products DAG's tasks: the products sync (``include.products``) in Airflow's terms.
+"""The bodies of the products DAG's tasks: the steps of ``include.products.sync`` in Airflow's terms.
 
 A problem only a person can fix (a bad run option, a missing products source, refused credentials, a batch
 whose outcome is unknown) fails the task without retries; N11 being unavailable is left to Airflow's retries.
-The run's id keys the saved batches, so a retried task picks up where the last try stopped.
+The run's id keys the saved batches and the store's run lock, so a retried task picks up where the last try
+stopped. Another products run of the store in progress skips this one; a backfill is refused: a products run
+sends the shop's current state, so a past interval means nothing. The run lock is released by the last task, or
+by the failure callback of whichever task fails.
 """
 
 from __future__ import annotations
 
-import logging
-from collections import Counter
-
 from airflow.sdk import PokeReturnValue, get_current_context
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from include.products import create, creations, links, push, results, sync
+from include.products import sync
+from include.products.run_lock import RunLocked
 from include.products.source import SourceError
 from include.tasks.store_run import store_run
 
-log = logging.getLogger(__name__)
+BACKFILL = "backfill"
 
 
 def _run() -> tuple[str, sync.RunOptions]:
@@ -31,57 +32,76 @@ def _run() -> tuple[str, sync.RunOptions]:
 
 
 def plan_changes(store_settings: dict) -> dict:
-    """Scan N11 for the shop's SKUs, diff and save the batches.
+    """Refuse a backfill, take the store's run lock and record the earlier runs' finished N11 tasks; then scan
+    N11 for the shop's SKUs and their live values, diff and save the batches. Returns counts.
 
-    The run's options are checked before the scan, which takes minutes for a large store. Returns the batches
-    to send and the counts of both steps, for the summary.
+    Another products run of the store in progress skips this run (and with it the rest).
     """
+    dag_run = get_current_context()["dag_run"]
+    if getattr(dag_run.run_type, "value", dag_run.run_type) == BACKFILL:
+        raise AirflowFailException(
+            f"store {store_settings['slug']!r}: the products DAG does not backfill. Each run sends the shop's "
+            "current stock, prices and info, so a past interval has nothing of its own to send; trigger one run "
+            'instead (with {"full_resync": true} to send everything).')
     run_id, options = _run()
     with store_run(store_settings) as run:
         try:
-            link_counts = links.refresh(run.engine, run.client, run.store)
-            plan_counts, refs = sync.plan_run(run.engine, run.store, run_id, options)
+            sync.start(run.engine, run.client, run.store, run_id)
+        except RunLocked as exc:
+            raise AirflowSkipException(str(exc)) from None
+        try:
+            return sync.plan(run.engine, run.client, run.store, run_id, options)
         except SourceError as exc:
             raise AirflowFailException(f"store {run.store.slug!r}: {exc}. Fix the store's products_source setting "
                                        "or the view in the shop database.") from None
-    return {"batches": [ref.as_dict() for ref in refs],
-            "counts": {"links": link_counts.as_dict(), "plan": plan_counts, "dry_run": options.dry_run}}
+        except RunLocked as exc:
+            raise AirflowFailException(str(exc)) from None
 
 
-def push_batches(store_settings: dict, planned: dict) -> list[str | None]:
-    """Send the planned batches, each at most once whatever the retries; returns N11's task ids.
+def push_batches(store_settings: dict) -> dict:
+    """Send the run's batches, each at most once whatever the retries; returns counts.
 
     A batch N11 refused or whose outcome is unknown is left unsent and logged; the results step then fails the
     run, after recording the other batches.
     """
     run_id, _ = _run()
-    refs = [push.BatchRef(**values) for values in planned["batches"]]
     with store_run(store_settings) as run:
-        task_ids = push.send_all(run.engine, run.client, run.store.slug, run_id, refs)
-    sent = Counter(ref.endpoint for ref, task_id in zip(refs, task_ids, strict=True) if task_id is not None)
-    log.info("store %r push: %d of %d batch(es) with N11 (%s)", run.store.slug, sum(sent.values()), len(refs),
-             ", ".join(f"{endpoint} {n}" for endpoint, n in sorted(sent.items())) or "nothing to send")
-    return task_ids
+        try:
+            return sync.push_run(run.engine, run.client, run.store, run_id)
+        except RunLocked as exc:
+            raise AirflowFailException(str(exc)) from None
 
 
 def collect_results(store_settings: dict, planned: dict) -> PokeReturnValue:
-    """One poke: record every finished N11 task of the run; when none is left, log the run's summary.
+    """One poke: record every finished N11 task of the store; when none of the run's is left, log the summary and
+    release the run lock.
 
     The run fails at the end (after recording everything else) if a batch never got a receipt.
     """
     run_id, _ = _run()
-    counts = planned["counts"]
     with store_run(store_settings) as run:
-        if not results.collect(run.engine, run.client, run.store.slug, run_id):
+        try:
+            done, _, totals = sync.collect(run.engine, run.client, run.store, run_id, planned)
+        except RunLocked as exc:
+            raise AirflowFailException(str(exc)) from None
+        if not done:
             return PokeReturnValue(is_done=False)
-        lines, done = sync.summary(run.engine, run.store, run_id, counts["links"], counts["plan"], counts["dry_run"])
-        with run.engine.connect() as conn:
-            lines += creations.report(conn, run.store.slug, run_id, sync.LISTED_ERRORS)
-    log.info("\n".join(lines))
-    if done.unsent:
-        raise AirflowFailException(f"store {run.store.slug!r}: {done.unsent} SKU(s) were not confirmed sent (see "
-                                   "the push task's log); they keep their baseline, so the next run sends them again")
-    return PokeReturnValue(is_done=True, xcom_value=lines)
+        sync.finish(run.engine, run.store, run_id)
+    if totals.unsent:
+        raise AirflowFailException(f"store {run.store.slug!r}: {totals.unsent} SKU(s) were not confirmed sent (see "
+                                   "the push task's log); the next run's scan shows what N11 has and sends what "
+                                   "still differs")
+    return PokeReturnValue(is_done=True, xcom_value={"succeeded": totals.succeeded, "failed": totals.failed,
+                                                      "rejected": totals.rejected, "no_result": totals.no_result})
+
+
+def release_run_lock(context) -> None:
+    """Failure callback of the run's tasks: release the store's run lock if this run holds it, so a failed run
+    (a sensor that timed out, a task out of retries) does not hold the store until the lock expires."""
+    store_settings = context["ti"].xcom_pull(task_ids="gate")
+    if store_settings:
+        with store_run(store_settings) as run:
+            sync.finish(run.engine, run.store, context["dag_run"].run_id)
 
 
 def create_products(store_settings: dict) -> dict:
@@ -93,9 +113,9 @@ def create_products(store_settings: dict) -> dict:
     run_id, options = _run()
     with store_run(store_settings) as run:
         try:
-            counts, refs = create.plan_creation(run.engine, run.client, run.store, run_id, options.dry_run)
+            return sync.create_run(run.engine, run.client, run.store, run_id, options)
         except SourceError as exc:
             raise AirflowFailException(f"store {run.store.slug!r}: {exc}. Fix the store's products_source setting "
                                        "or the view in the shop database.") from None
-        task_ids = push.send_all(run.engine, run.client, run.store.slug, run_id, refs)
-    return {**counts, "batches": len(refs), "taken": sum(task_id is not None for task_id in task_ids)}
+        except RunLocked as exc:
+            raise AirflowFailException(str(exc)) from None

@@ -50,12 +50,16 @@ class StoreRun:
 
     @cached_property
     def client(self) -> N11Client:
+        """The store's client, limited to 1/pool_slots of the connection's rate: at most pool_slots tasks of the
+        store call N11 at once (the store's pool), so together they stay within requests_per_minute."""
         try:
-            return N11Hook(n11_conn_id=self.store.n11_conn_id).get_conn()
+            client = N11Hook(n11_conn_id=self.store.n11_conn_id).get_conn()
         except AirflowNotFoundException:
             raise AirflowFailException(
                 f"store {self.store.slug!r}: connection {self.store.n11_conn_id!r} is not defined; create it in "
                 "Admin > Connections with type N11, the API key and the API secret") from None
+        client.share_rate(self.store.pool_slots)
+        return client
 
     def close(self) -> None:
         if "client" in self.__dict__:

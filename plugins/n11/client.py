@@ -4,7 +4,8 @@ One ``requests.Session`` per client sends the ``appkey``/``appsecret`` headers N
 host: https, or plain http to this machine (the sandbox); redirects are never followed. Every call goes
 through a client-side rate limiter and is retried with exponential backoff on 429, 5xx, timeouts and
 resets (``Retry-After`` is honoured). Writes are not idempotent at N11, so they are retried only when N11
-certainly did not take them (429, 502-504, a connection that never opened); otherwise the caller hears
+certainly did not take them (429, 503, a connection that never opened); a 502/504 comes from a gateway that
+may have passed the request on, so, like a cut connection, it is an unknown outcome: the caller hears
 ``N11Unavailable`` and must look up the outcome instead of sending twice. Each attempt has a total deadline
 (``call_timeout``) and a call with its retries another (``max_retry_seconds``); paged reads go through the one
 ``Paginator``, bounded by ``max_pages``.
@@ -60,7 +61,7 @@ CATEGORIES = "/cdn/categories"
 CATEGORY_ATTRIBUTES = "/cdn/category/{id}/attribute"
 PRODUCT_CREATE = "/ms/product/tasks/product-create"
 
-_SAFE_WRITE_RETRY = frozenset({429, 502, 503, 504})
+_SAFE_WRITE_RETRY = frozenset({429, 503})
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,11 @@ class N11Client:
 
     def close(self) -> None:
         self._session.close()
+
+    def share_rate(self, clients: int) -> None:
+        """Limit this client to its share of ``requests_per_minute`` when ``clients`` of them run at once (the
+        store's pool slots), so that together they stay within the rate."""
+        self._limiter = RateLimiter(self.settings.requests_per_minute / clients)
 
     # --- credential checks -------------------------------------------------------------------------------
 

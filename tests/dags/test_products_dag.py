@@ -1,19 +1,38 @@
-"""The products DAG through Airflow (dag.test()): plan (links and diff), push, then a rescheduling sensor that
-records N11's results."""
+"""The products DAG through Airflow (dag.test()): plan (the run lock, earlier tasks collected, links and diff),
+push, then a rescheduling sensor that records N11's results and releases the lock (a failing task's callback
+releases it too)."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from datetime import date
+from types import SimpleNamespace
 
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
+from airflow.utils.types import DagRunType
 from sqlalchemy import create_engine, func, select
 
 from devtools.sandbox import shop_products
+from include.products import sync
 from include.products.groups import UPDATABLE_STATUSES
-from include.shop_db import url_for
-from include.tables import n11_product_source, n11_product_sync_errors, n11_product_sync_state, source_metadata
-from tests.conftest import TEST_KEY
+from include.registry import StoreConfig
+from include.shop_db import engine_for, url_for
+from include.tables import (
+    n11_product_run_lock,
+    n11_product_source,
+    n11_product_sync_errors,
+    n11_product_sync_state,
+    source_metadata,
+)
+from include.tasks import products as product_tasks
+from include.tasks.store_run import store_run
+from n11.client import N11Client
+from tests.conftest import TEST_KEY, TEST_SECRET, Conn
 from tests.dags.conftest import load_dag
+from tests.include.products.conftest import DAG_STEPS, FAST
 
 pytestmark = pytest.mark.dags
 TASKS = ["gate", "check_credentials", "plan_changes", "push_batches", "create_products", "collect_results"]
@@ -60,7 +79,9 @@ def test_the_products_dag_is_a_handful_of_tasks_in_order(store_env):
     store_env()
     dag = load_dag("n11_shop1_products")
     assert [task.task_id for task in dag.topological_sort()] == TASKS
+    assert TASKS[2:] == list(DAG_STEPS)  # the steps the products tests run, in this order
     assert dag.get_task("collect_results").mode == "reschedule"  # no worker slot held while N11 works
+    assert all(dag.get_task(task).on_failure_callback for task in TASKS[2:])  # each releases the run lock
     assert dag.max_active_runs == 1 and not dag.catchup
 
 
@@ -104,3 +125,83 @@ def test_a_non_boolean_run_option_fails_the_run_before_the_scan(demo_shop, sandb
     assert states["_run"] == "failed" and states["plan_changes"] == "failed"
     assert len(sandbox.calls("GET", "/ms/product-query")) == 1  # the credential check only
     assert sandbox.calls("POST", PRICE_STOCK) == []
+
+
+STORE = StoreConfig(slug="shop1", name="Test Mağaza", start_date=date(2026, 1, 1), n11_conn_id="n11_shop1")
+
+
+def lock_rows(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return conn.execute(select(n11_product_run_lock.c.store, n11_product_run_lock.c.run_id)).all()
+
+
+def test_a_run_started_while_another_is_in_progress_does_nothing_and_the_first_finishes(demo_shop, sandbox):
+    """Two real overlapping runs: run A (the DAG's steps in this process) has pushed and waits for N11's results
+    when run B starts through Airflow; B skips, sends nothing, and leaves A's lock alone."""
+    store = STORE
+    account = sandbox.state.account(TEST_KEY)
+    client = N11Client(TEST_KEY, TEST_SECRET, sandbox.url, FAST)
+    engine = engine_for(Conn("shop_db", "sqlite", demo_shop.url.database))
+    sync.start(engine, client, store, "run-a")
+    planned = sync.plan(engine, client, store, "run-a", sync.RunOptions())
+    sync.push_run(engine, client, store, "run-a")
+    sent_by_a = len(account.tasks)
+    sandbox.clear_log()
+
+    states = run_products()
+
+    assert states["_run"] == "success" and states["plan_changes"] == "skipped"
+    assert {states[task] for task in TASKS[3:]} == {"skipped"}
+    assert sandbox.requests and all(r.path == "/ms/product-query" for r in sandbox.requests)  # the credential check
+    assert len(account.tasks) == sent_by_a and lock_rows(engine) == [("shop1", "run-a")]
+    for _ in range(5):
+        if sync.collect(engine, client, store, "run-a", planned)[0]:
+            break
+    assert sync.finish(engine, store, "run-a") and lock_rows(engine) == []
+    assert run_products()["_run"] == "success"  # the store is free again
+    client.close()
+
+
+def test_a_failed_run_releases_the_lock(store_env, sandbox):
+    shop = store_env(products_source="no_such_view")
+    states = run_products()
+    assert states["plan_changes"] == "failed"
+    assert lock_rows(create_engine(url_for(shop))) == []  # the failure callback released it
+
+
+def test_a_backfill_of_the_products_dag_is_refused_with_a_clear_message(store_env, monkeypatch):
+    store_env()
+    run = SimpleNamespace(run_type=DagRunType.BACKFILL_JOB, run_id="backfill__2026-11-01", conf={})
+    monkeypatch.setattr(product_tasks, "get_current_context", lambda: {"dag_run": run})
+    with pytest.raises(AirflowFailException, match="store 'shop1': the products DAG does not backfill"):
+        product_tasks.plan_changes(STORE.as_dict())
+
+
+def test_with_several_pool_slots_a_stores_calls_together_stay_within_its_rate(store_env, sandbox, monkeypatch):
+    """Each of the store's tasks (at most pool_slots at once: its pool) gets 1/pool_slots of requests_per_minute."""
+    store_env(pool_slots=2)
+    calls, rate = 6, 600
+    n11 = Conn("n11_shop1", "n11", sandbox.url, TEST_KEY, TEST_SECRET, extra_json=f'{{"requests_per_minute": {rate}}}')
+    monkeypatch.setenv(*n11.env().popitem())
+    settings = {**STORE.as_dict(), "pool_slots": 2}
+
+    errors: list[Exception] = []
+
+    def task() -> None:
+        try:
+            with store_run(settings) as run:
+                for _ in range(calls):
+                    run.client.check_credentials()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=task) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    made = len(sandbox.calls("GET", "/ms/product-query"))
+    assert errors == [] and made == 2 * calls
+    assert (made - 2) / elapsed <= rate / 60  # beyond each client's first call, spaced at the shared rate

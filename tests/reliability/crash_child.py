@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 from include.orders import approve
 from include.orders import sync as order_sync
-from include.products import links, push, sync
+from include.products import push, sync
 from include.registry import StoreConfig
 from include.shop_db import engine_for
 from n11.client import ClientSettings, N11Client
@@ -57,10 +57,10 @@ def main(mode: str, url: str, db: str) -> None:
         client.approve_lines = stop_after_call(client.approve_lines, 1)
         approve.approve_orders(client, engine, STORE)
     else:
-        links.refresh(engine, client, STORE)
-        _, refs = sync.plan_run(engine, STORE, "run-1", sync.RunOptions())
+        sync.start(engine, client, STORE, "run-1")
+        sync.plan(engine, client, STORE, "run-1", sync.RunOptions())
         push.send = stop_after_call(push.send, 1)
-        push.send_all(engine, client, STORE.slug, "run-1", refs)
+        sync.push_run(engine, client, STORE, "run-1")
     raise SystemExit("the run ended before its stopping point")
 
 

@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, String, Table, Text
 
 from devtools.sandbox import FaultConfig, N11Sandbox, SandboxState
 from include.orders.sync import OrderFetchError
@@ -20,7 +21,7 @@ from include.products.groups import PRICE_STOCK
 from include.shop_db import dispose_engines, engine_for
 from tests.conftest import make_state
 from tests.include.orders.conftest import MONTH_END, MONTH_START, STORE, expected, month_account, stored
-from tests.include.products.conftest import Harness, mirror
+from tests.include.products.conftest import Harness, mirror, run_steps
 from tests.reliability.conftest import FAULTY, Retried
 from tests.reliability.drivers import order_intervals, products_run
 
@@ -36,6 +37,7 @@ def harness(sqlite_shop):
 
 def test_a_negative_price_is_a_local_error_naming_the_sku_and_the_other_changes_go_out(harness):
     broken, fine = harness.plain(2)
+    n11_price = harness.n11(broken)["salePrice"]
     harness.change(broken, sale_price=-5, list_price=-5)
     harness.change(fine, quantity=harness.n11(fine)["quantity"] + 1)
 
@@ -44,7 +46,7 @@ def test_a_negative_price_is_a_local_error_naming_the_sku_and_the_other_changes_
     assert [entry["stockCode"] for entry in harness.sent(PRICE_STOCK)] == [fine]
     [error] = harness.errors(kind="local")
     assert error["stock_code"] == broken and "sale_price -5.0 is negative" in json.loads(error["reasons"])
-    assert harness.baseline(broken)["sale_price"] == harness.n11(broken)["salePrice"]  # the baseline did not move
+    assert harness.n11(broken)["salePrice"] == n11_price  # nothing of it was sent
 
 
 def test_a_shop_row_without_a_stock_code_is_counted_and_the_rest_goes_out(sqlite_shop):
@@ -78,3 +80,54 @@ def test_an_n11_answer_in_html_fails_naming_store_window_and_status_and_writes_n
         order_intervals(sandbox, engine, STORE, day, day + DAY, DAY, FAULTY)
         assert stored(engine) == expected(sandbox, window.start, window.end)
     dispose_engines()
+
+
+# A shop view wider than the shop tables: long stock codes, big quantities, float prices (NaN and infinity where the
+# database can hold them).
+WIDE = Table("shop_wide", MetaData(), Column("stock_code", String(200), primary_key=True),
+             Column("title", String(500)), Column("description", Text), Column("list_price", Float),
+             Column("sale_price", Float), Column("currency", String(3)), Column("quantity", BigInteger),
+             Column("vat_rate", Integer), Column("preparing_day", Integer), Column("shipment_template", String(100)),
+             Column("status", String(16)))
+
+
+def test_shop_values_n11_or_the_shop_tables_cannot_hold_are_local_errors_of_their_skus_only(shop_conn):
+    """Issue 14.5: never a raw DataError, never the other SKUs: each such row is a local error naming the store (the
+    row's ``store``), the SKU, the field and the value."""
+    with N11Sandbox(make_state()).start() as sandbox:
+        rows = [{**row, "list_price": float(row["list_price"]), "sale_price": float(row["sale_price"])}
+                for row in mirror(sandbox.state.account("test-appkey"))]
+        long_code = "UZUN-" + "X" * 120
+        rows.append({**rows[0], "stock_code": long_code})
+        harness = Harness(engine_for(shop_conn), sandbox, rows, source=WIDE)
+        huge, unpriced, fine = harness.plain(3)
+        harness.change(huge, quantity=10**12)
+        harness.change(unpriced, sale_price=float("nan") if shop_conn.conn_type != "mysql" else None)
+        harness.change(fine, quantity=harness.n11(fine)["quantity"] + 1)
+
+        lines = products_run_lines(harness)
+
+        reasons = {error["stock_code"]: json.loads(error["reasons"]) for error in harness.errors(kind="local")}
+        assert reasons[huge] == ["quantity 1000000000000 is outside 0..999999"]
+        assert reasons[unpriced] == ["sale_price is missing or not a number: nan"]  # MariaDB holds no NaN: NULL
+        [cut] = [code for code in reasons if code.startswith("UZUN-")]
+        assert len(cut) == 100 and reasons[cut] == [f"stock_code {long_code!r} has 125 characters; N11 takes at most "
+                                                    "100"]
+        assert all(error["store"] == "shop1" for error in harness.errors())
+        assert harness.sent(PRICE_STOCK) == [{"stockCode": fine, "quantity": harness.n11(fine)["quantity"]}]
+        assert "local errors 3" in lines[0]
+
+
+def test_n11_values_the_shop_tables_cannot_hold_are_read_as_unknown_and_put_right(harness):
+    code = harness.plain()[0]
+    shop_quantity = harness.n11(code)["quantity"]
+    harness.account.panel_edit(code, quantity=10**12, shipmentTemplate="Ş" * 300)
+
+    products_run(harness, "run-1", Retried())
+
+    assert harness.sent(PRICE_STOCK) == [{"stockCode": code, "quantity": shop_quantity}]
+    assert harness.n11(code)["quantity"] == shop_quantity
+
+
+def products_run_lines(harness: Harness) -> list[str]:
+    return run_steps(harness.engine, harness.client, harness.store(), "run-1")

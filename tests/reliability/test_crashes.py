@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from devtools.sandbox import N11Sandbox, SandboxState
 from include.orders import approve
 from include.orders.windows import order_windows
-from include.products import push
+from include.products import sync as products_sync
 from include.shop_db import dispose_engines, engine_for
 from include.tables import n11_order_actions, n11_order_lines, n11_orders, n11_product_push_batches
 from tests.conftest import ROOT, TEST_KEY, TEST_SECRET, Conn, make_state
@@ -91,24 +91,28 @@ def test_a_push_killed_after_the_first_batch_sends_nothing_twice_and_moves_no_un
         products_run(clean, "clean", Retried())
 
         kill_at_stop("push", sandbox, shop)
-        first, second = sandbox.requests[-1].path, (set(ENDPOINT_PATHS.values()) - {sandbox.requests[-1].path}).pop()
         n11_before = {code: dict(product) for code, product in harness.account.products.items()}
         with harness.engine.connect() as conn:
-            saved = conn.execute(select(n11_product_push_batches).order_by(n11_product_push_batches.c.endpoint)).all()
-        assert [bool(batch.task_id) for batch in saved if ENDPOINT_PATHS[batch.endpoint] == first] == [True]
-        seeded = baseline_values(harness.engine)
-        assert all(row["quantity"] == n11_before[row["stock_code"]]["quantity"] for row in seeded)  # nothing moved
+            saved = conn.execute(select(n11_product_push_batches).order_by(
+                n11_product_push_batches.c.created_at, n11_product_push_batches.c.endpoint,
+                n11_product_push_batches.c.batch_no)).all()
+        assert [bool(batch.task_id) for batch in saved] == [True] + [False] * (len(saved) - 1)
+        assert len(saved) == 3 and len(harness.account.tasks) == 1  # stock, price and content: one batch each
+        seeded = baseline_values(harness.engine)  # the content was not confirmed yet: still N11's
+        assert all(row["description"] == n11_before[row["stock_code"]]["description"] for row in seeded)
 
-        # Airflow retries the push task with the planned batches, then the sensor collects.
+        # Airflow retries the push task (the run still holds its lock), then the sensor collects.
         harness.client = client_of(sandbox, FAULTY)
-        refs = [push.BatchRef(batch.endpoint, batch.batch_no) for batch in saved]
-        push.send_all(harness.engine, harness.client, "shop1", "run-1", refs)
+        store = harness.store()
+        products_sync.push_run(harness.engine, harness.client, store, "run-1")
         until_collected(harness, "run-1")
+        products_sync.finish(harness.engine, store, "run-1")
 
-        assert [len(sandbox.calls("POST", path)) for path in (first, second)] == [1, 1]  # each batch sent once
+        writes = sum(len(sandbox.calls("POST", path)) for path in ENDPOINT_PATHS.values())
+        assert writes == len(saved) == len(harness.account.tasks)  # each batch sent once
         assert baseline_values(harness.engine) == baseline_values(clean.engine)
         assert harness.account.products == clean.account.products
-    record("crash: product push killed after the first batch", kills=1, batches=2, batches_sent_twice=0,
+    record("crash: product push killed after the first batch", kills=1, batches=3, batches_sent_twice=0,
            baselines_moved_before_confirmation=0)
 
 

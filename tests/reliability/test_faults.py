@@ -21,7 +21,6 @@ from include.orders import sync as order_sync
 from include.orders.windows import order_windows
 from include.products import results
 from include.products.groups import PRICE_STOCK
-from include.products.sync import sync_products
 from include.shop_db import dispose_engines, engine_for
 from n11.errors import N11Unavailable
 from tests.conftest import TEST_KEY, TEST_SECRET, make_state
@@ -36,12 +35,15 @@ from tests.include.orders.conftest import (
     snapshot,
     stored,
 )
-from tests.include.products.conftest import Harness
+from tests.include.products.conftest import Harness, run_steps
 from tests.reliability.conftest import FAULTY, SLOW_SECONDS, Retried, Stopwatch, bound_seconds, longest_repeat, record
 from tests.reliability.drivers import PRODUCT_ERRORS, baseline_values, client_of, order_intervals, products_run
 
 HOUR = timedelta(hours=1)
 ALL_FAULTS = dict(rate=0.2, kinds=FAULT_KINDS, slow_seconds=SLOW_SECONDS)
+# The orders month keeps the six kinds its figures in docs/RELIABILITY.md were measured with (a 502/504 on a read
+# is retried like a 503).
+ORDER_FAULTS = dict(ALL_FAULTS, kinds=("429", "500", "503", "slow", "reset", "truncated"))
 
 
 @pytest.fixture
@@ -62,7 +64,7 @@ def test_a_month_of_hourly_runs_under_20_percent_faults_ends_identical_to_a_clea
     clean_requests = len(month.requests)
     month.clear_log()
 
-    month.faults = FaultConfig(seed=6, **ALL_FAULTS)
+    month.faults = FaultConfig(seed=6, **ORDER_FAULTS)
     with Stopwatch() as watch:
         retried, marks = order_intervals(month, shop, STORE, MONTH_START, MONTH_END, HOUR, FAULTY)
 
@@ -70,7 +72,7 @@ def test_a_month_of_hourly_runs_under_20_percent_faults_ends_identical_to_a_clea
     assert stored(shop) == expected(month)
     log = month.requests
     faults = [r for r in log if r.fault]
-    assert {r.fault for r in faults} == set(FAULT_KINDS)
+    assert {r.fault for r in faults} == set(ORDER_FAULTS["kinds"])
     assert 0.17 < len(faults) / len(log) < 0.23
     tries = [log[a:b] for a, b in zip(marks, [*marks[1:], len(log)], strict=True)]
     assert max(longest_repeat(t) for t in tries) <= FAULTY.max_attempts
@@ -122,16 +124,23 @@ def test_products_under_20_percent_faults_end_like_a_clean_run_after_at_most_one
             faults = sum(1 for r in faulty_n11.requests if r.fault)
             requests = len(faulty_n11.requests)
             faulty_n11.faults = FaultConfig()
-            if baseline_values(faulty.engine) != baseline_values(clean.engine):
+            if (baseline_values(faulty.engine) != baseline_values(clean.engine)
+                    or faulty.account.products != clean.account.products):
                 totals["extra_runs"] += 1
                 products_run(faulty, "after-recovery", retried)
 
             assert baseline_values(faulty.engine) == baseline_values(clean.engine)
-            assert faulty.account.products == clean.account.products
+            assert products_differing(faulty, clean) == {}
             totals.update(runs_under_faults=1, requests=requests, faults_injected=faults, step_tries=retried.tries,
                           steps_retried=retried.failed)
         dispose_engines()
     record("products under faults", **totals, skus_changed_per_run=9, baseline_rows_differing=0)
+
+
+def products_differing(harness: Harness, clean: Harness) -> dict[str, dict]:
+    """Per SKU, the N11 fields that differ from the clean run's N11: (faulty, clean)."""
+    return {code: {k: (v, clean.n11(code)[k]) for k, v in product.items() if clean.n11(code)[k] != v}
+            for code, product in harness.account.products.items() if product != clean.n11(code)}
 
 
 def _sqlite(path):
@@ -225,9 +234,10 @@ def test_a_write_task_queued_for_long_is_waited_for_without_a_slot_and_moves_no_
         harness.change(code, quantity=before + 3)
         harness.client = client_of(sandbox, FAULTY)
         with pytest.raises(TimeoutError):
-            sync_products(harness.engine, harness.client, harness.store(), "run-1", poll_seconds=0.01, timeout=0.5)
+            run_steps(harness.engine, harness.client, harness.store(), "run-1", pokes=20)
         polls = len(sandbox.calls("POST", "/ms/product/task-details/page-query"))
-        assert polls > 5 and harness.baseline(code)["quantity"] == before and not harness.errors()
+        assert polls > 5 and harness.baseline(code)["quantity"] is None and not harness.errors()  # none confirmed
+        assert harness.n11(code)["quantity"] == before
 
         sandbox.state.queue_polls = 0  # N11 finally processes it
         assert results.collect(harness.engine, harness.client, "shop1", "run-1")

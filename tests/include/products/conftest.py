@@ -1,6 +1,7 @@
 """The products sync against the sandbox: a shop database with a products source mirroring N11, and a runner.
 
-``harness`` runs on SQLite, PostgreSQL and MariaDB (for tests where the database matters: the diff, the
+A run calls the steps the products DAG's tasks call, in the DAG's order (``run_steps``; the DAG test checks the
+order). ``harness`` runs on SQLite, PostgreSQL and MariaDB (for tests where the database matters: the diff, the
 baseline, the errors); ``quick_harness`` on SQLite only.
 """
 
@@ -13,17 +14,41 @@ import pytest
 from sqlalchemy import Engine, Table, select, update
 
 from devtools.sandbox import Account, N11Sandbox
+from include.products import sync
 from include.products.groups import N11_FIELDS, PRICE_STOCK, PRODUCT_UPDATE, UPDATABLE_STATUSES
-from include.products.sync import RunOptions, sync_products
+from include.products.sync import RunOptions
 from include.registry import StoreConfig
 from include.shop_db import dispose_engines, engine_for
 from include.tables import n11_product_source, n11_product_sync_errors, n11_product_sync_state
 from n11.client import ClientSettings, N11Client
 from tests.conftest import TEST_KEY, TEST_SECRET
 
+# The products DAG's tasks after the gate and the credential check, and the steps each one calls (``finish``, the
+# lock's release, also runs from the failure callback of whichever task fails).
+DAG_STEPS = {"plan_changes": ("start", "plan"), "push_batches": ("push_run",), "create_products": ("create_run",),
+             "collect_results": ("collect", "finish")}
+
 ENDPOINT_PATHS = {PRICE_STOCK: "/ms/product/tasks/price-stock-update",
                   PRODUCT_UPDATE: "/ms/product/tasks/product-update"}
 FAST = ClientSettings(requests_per_minute=60000, backoff_seconds=0.01, backoff_max_seconds=0.02, max_attempts=2)
+
+
+def run_steps(engine: Engine, client: N11Client, store: StoreConfig, run_id: str,
+              options: RunOptions | None = None, pokes: int = 10_000) -> list[str]:
+    """One products run as the DAG runs it, step by step (the lock released at the end, also after a failure);
+    returns the summary lines."""
+    try:
+        sync.start(engine, client, store, run_id)
+        planned = sync.plan(engine, client, store, run_id, options or RunOptions())
+        sync.push_run(engine, client, store, run_id)
+        sync.create_run(engine, client, store, run_id, options or RunOptions())
+        for _ in range(pokes):
+            done, lines, _ = sync.collect(engine, client, store, run_id, planned)
+            if done:
+                return lines
+        raise TimeoutError(f"run {run_id}: N11 did not finish within {pokes} pokes")
+    finally:
+        sync.finish(engine, store, run_id)
 
 
 def mirror(account: Account) -> list[dict]:
@@ -47,16 +72,16 @@ class Harness:
         with engine.begin() as conn:
             conn.execute(source.insert(), rows or mirror(self.account))
 
-    def store(self, update_type: str = "all") -> StoreConfig:
+    def store(self, update_type: str = "all", **settings) -> StoreConfig:
         return StoreConfig(slug="shop1", name="Test Mağaza", start_date=date(2026, 1, 1), update_type=update_type,
-                           products_source=self.source.name)
+                           products_source=self.source.name, **settings)
 
-    def sync(self, update_type: str = "all", **options) -> list[str]:
+    def sync(self, update_type: str = "all", settings: dict | None = None, **options) -> list[str]:
         """One run; the sandbox log then holds only this run's requests."""
         self.sandbox.clear_log()
         self.runs += 1
-        return sync_products(self.engine, self.client, self.store(update_type), self.run_id, RunOptions(**options),
-                             poll_seconds=0.01)
+        return run_steps(self.engine, self.client, self.store(update_type, **(settings or {})), self.run_id,
+                         RunOptions(**options))
 
     @property
     def run_id(self) -> str:

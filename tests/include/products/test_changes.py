@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
@@ -24,7 +23,7 @@ def test_nothing_changed_makes_no_write_call_at_all(harness):
 
     assert harness.writes() == 0
     assert harness.sandbox.calls("POST", "/ms/product/task-details/page-query") == []
-    assert "changed stock 0, price 0, info 0" in lines[0]
+    assert "changed stock 0, price 0, info 0, content 0" in lines[0]
 
 
 def test_float_prices_leave_with_two_decimals_and_equal_values_are_no_change(sqlite_shop, sandbox):
@@ -76,7 +75,7 @@ def test_a_dry_run_sends_nothing_and_says_what_it_would_send(quick_harness, capl
         lines = harness.sync("all", dry_run=True)
 
     assert harness.writes() == 0
-    assert "dry run: nothing sent" in lines[0] and "changed stock 1, price 0, info 1" in lines[0]
+    assert "dry run: nothing sent" in lines[0] and "changed stock 1, price 0, info 0, content 1" in lines[0]
     assert f'would send 1 SKU(s) to price-stock-update in 1 call(s), e.g. [{{"stockCode": "{first}"' in caplog.text
     assert "would send 1 SKU(s) to product-update in 1 call(s)" in caplog.text
     harness.sync("all")
@@ -88,9 +87,10 @@ def test_a_full_resync_sends_every_covered_group_of_every_updatable_linked_sku(q
 
     harness.sync("stock_and_price", full_resync=True)
 
-    sent = harness.sent(PRICE_STOCK)
-    assert sorted(entry["stockCode"] for entry in sent) == updatable(harness)
-    assert all(set(entry) == {"stockCode", "quantity", "listPrice", "salePrice", "currencyType"} for entry in sent)
+    stock, price = ([call.body["payload"]["skus"] for call in harness.calls(PRICE_STOCK)])
+    assert [entry["stockCode"] for entry in stock] == [entry["stockCode"] for entry in price] == updatable(harness)
+    assert all(set(entry) == {"stockCode", "quantity"} for entry in stock)
+    assert all(set(entry) == {"stockCode", "listPrice", "salePrice", "currencyType"} for entry in price)
     assert harness.calls(PRODUCT_UPDATE) == []
     harness.sync("stock_and_price")
     assert harness.writes() == 0
@@ -121,7 +121,7 @@ def test_a_shop_row_that_breaks_n11s_rules_is_a_local_error_and_the_rest_goes_ou
 
 
 @pytest.mark.parametrize(("values", "rule"), [
-    ({"list_price": Decimal("10.005")}, "list_price 10.005 has more than two decimals"),
+    ({"currency": "GBP"}, "currency 'GBP' is not one of ('TL', 'USD', 'EUR')"),
     ({"quantity": 1_000_000}, "quantity 1000000 is outside 0..999999"),
     ({"description": "x" * 30_001}, "description has 30001 characters; N11 takes at most 30000"),
 ])

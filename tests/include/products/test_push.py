@@ -88,3 +88,23 @@ def test_batches_recorded_long_ago_are_dropped_when_a_run_is_planned(quick_harne
         push.save(conn, "shop1", RUN, old_run)
         runs = conn.execute(select(n11_product_push_batches.c.run_id)).scalars().all()
     assert runs == [RUN]
+
+
+@pytest.mark.parametrize(("fault", "n11_took_it"), [("502", True), ("504", True), ("truncated", True),
+                                                    ("reset", False), ("500", False)])
+def test_a_write_with_an_unknown_outcome_is_not_sent_again_blind_and_the_next_scan_decides(quick_harness, fault,
+                                                                                           n11_took_it):
+    harness = quick_harness
+    code = harness.plain()[0]
+    wanted = harness.n11(code)["quantity"] + 4
+    harness.change(code, quantity=wanted)
+    harness.sandbox.faults = FaultConfig(rate=1.0, kinds=(fault,), paths=("/ms/product/tasks",))
+
+    lines = harness.sync("stock")
+
+    assert len(harness.calls(PRICE_STOCK)) == 1 and "not sent 1" in lines[0]  # one try, no blind retry
+    harness.sandbox.faults = FaultConfig()
+    harness.sandbox.state.process_queued(harness.account)  # N11 works through what it took, on its own
+    harness.sync("stock")
+    assert len(harness.calls(PRICE_STOCK)) == (0 if n11_took_it else 1)
+    assert harness.n11(code)["quantity"] == wanted

@@ -61,9 +61,9 @@ def test_a_finished_run_can_be_reported_from_the_shop_database(quick_harness):
     with harness.engine.connect() as conn:
         assert results.last_run(conn, "shop1", since) == harness.run_id
     lines = run_report(harness.engine, harness.store(), harness.run_id)
-    assert lines[0] == (f"products run {harness.run_id}: pushed stock 1, price 0, info 1 SKU(s); calls "
+    assert lines[0] == (f"products run {harness.run_id}: pushed stock 1, price 0, info 0, content 1 SKU(s); calls "
                         "price-stock-update 1, product-update 1; succeeded 1, failed 1, rejected 0")
-    assert lines[1].startswith(f"  {catalogue} [info] fail (N11 task ")
+    assert lines[1].startswith(f"  {catalogue} [content] fail (N11 task ")
     again = utcnow()
     harness.sync("all")  # nothing changed since: nothing to report
     with harness.engine.connect() as conn:

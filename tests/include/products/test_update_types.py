@@ -10,7 +10,7 @@ from include.products.groups import PRICE_STOCK, PRODUCT_UPDATE
 
 STOCK_FIELDS = {"quantity"}
 PRICE_FIELDS = {"listPrice", "salePrice", "currencyType"}
-INFO_FIELDS = {"description", "vatRate", "preparingDay", "shipmentTemplate", "status"}
+INFO_FIELDS = {"description"}  # the test changes the content; the listing fields follow the same update types
 EXPECTED = {
     "all": (STOCK_FIELDS | PRICE_FIELDS, INFO_FIELDS),
     "product_info": (set(), INFO_FIELDS),
@@ -44,7 +44,7 @@ def test_each_update_type_sends_exactly_its_groups(quick_harness, update_type):
     for endpoint, expected in ((PRICE_STOCK, price_stock), (PRODUCT_UPDATE, product_info)):
         sent = harness.sent(endpoint)
         assert fields(sent) == expected, endpoint
-        assert [entry["stockCode"] for entry in sent] == ([code] if expected else [])
+        assert {entry["stockCode"] for entry in sent} == ({code} if expected else set())
 
 
 def test_the_campaign_case_stock_leaves_n11s_price_alone_until_prices_are_covered(harness):
@@ -85,17 +85,21 @@ def test_the_campaign_case_stock_leaves_n11s_price_alone_until_prices_are_covere
     assert harness.writes() == 0
 
 
-def test_a_price_changed_on_n11_stays_until_the_shop_changes_its_price(quick_harness):
-    """Only shop changes are pushed: N11's own edits are not overwritten run after run (a full resync does)."""
-    harness = quick_harness
-    code = harness.plain()[0]
-    harness.sync("price")
-    product = harness.n11(code)
-    product["salePrice"] = (product["salePrice"] * Decimal("0.90")).quantize(Decimal("0.01"))
+def test_a_price_or_stock_changed_on_n11_is_put_right_by_the_next_run(harness):
+    """Drift repair: whatever changed N11's live stock or price (a panel edit here), the next run sends the shop's."""
+    price_code, stock_code = harness.plain(2)
+    harness.sync("stock_and_price")
+    shop_price = (harness.n11(price_code)["listPrice"], harness.n11(price_code)["salePrice"])
+    shop_quantity = harness.n11(stock_code)["quantity"]
+    harness.account.panel_edit(price_code, salePrice=(shop_price[1] * Decimal("0.90")).quantize(Decimal("0.01")))
+    harness.account.panel_edit(stock_code, quantity=shop_quantity + 40)
 
-    harness.sync("price")
+    harness.sync("stock_and_price")
+
+    assert harness.sent(PRICE_STOCK) == [
+        {"stockCode": stock_code, "quantity": shop_quantity},
+        {"stockCode": price_code, "listPrice": shop_price[0], "salePrice": shop_price[1], "currencyType": "TL"}]
+    assert (harness.n11(price_code)["listPrice"], harness.n11(price_code)["salePrice"]) == shop_price
+    assert harness.n11(stock_code)["quantity"] == shop_quantity
+    harness.sync("stock_and_price")
     assert harness.writes() == 0
-
-    shop_prices = raise_price(harness, code, "1.05")
-    harness.sync("price")
-    assert [(e["listPrice"], e["salePrice"]) for e in harness.sent(PRICE_STOCK)] == [shop_prices]
