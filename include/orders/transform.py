@@ -18,8 +18,11 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import BigInteger, Integer, Numeric, Table
+
 from include.clock import from_ms
 from include.orders.status import DEAD, STATUSES, STEP, id_order, normalise_status
+from include.tables import n11_order_lines, n11_order_packages, n11_orders
 
 IMPORTED_STATUSES = STATUSES  # Unpacked too: under the older reading of N11's pages split children are Unpacked
 PICK_UP_POINTS = ("KTN", "EASYPOINT", "PUP")
@@ -69,11 +72,35 @@ def package_rows(store: str, packages: Iterable[dict], loaded_at: datetime) -> W
     orders: dict[str, dict] = {}
     for package in sorted(newest.values(), key=_revision):  # the order's newest package last
         orders[package["orderNumber"]] = package
-    return WindowRows(
+    rows = WindowRows(
         orders=[_order_row(store, package, loaded_at) for package in orders.values()],
         packages=[_package_row(store, key, package, loaded_at) for key, package in newest.items()],
         lines=[row for key, package in newest.items() for row in _line_rows(store, key, package, loaded_at)],
     )
+    for table, found in ((n11_orders, rows.orders), (n11_order_packages, rows.packages),
+                         (n11_order_lines, rows.lines)):
+        for row in found:
+            _check_fits(table, row)
+    return rows
+
+
+def _check_fits(table: Table, row: dict) -> None:
+    """``BadPackage`` naming the order and the field when a value does not fit its column or is not a finite
+    number: a raw database error would abort the window without saying which row. A text is described by its
+    length only: it may be a buyer's name or address."""
+    where = f"order {row['order_number']}" + (f", line {row['order_line_id']}" if "order_line_id" in row else "")
+    for name, value in row.items():
+        if value is None:
+            continue
+        kind = table.c[name].type
+        if isinstance(value, str) and getattr(kind, "length", None) and len(value) > kind.length:
+            raise BadPackage(f"{where}: {name} has {len(value)} characters; the shop table holds {kind.length}")
+        if isinstance(value, Decimal) and (not value.is_finite() or isinstance(kind, Numeric)
+                                           and abs(value) >= Decimal(10) ** (kind.precision - kind.scale)):
+            raise BadPackage(f"{where}: {name} = {value} is not an amount the shop table can hold")
+        if isinstance(value, int) and isinstance(kind, Integer) and not isinstance(kind, BigInteger) \
+                and not -2**31 <= value < 2**31:
+            raise BadPackage(f"{where}: {name} = {value} is not a count the shop table can hold")
 
 
 def _checked(package: dict) -> dict:

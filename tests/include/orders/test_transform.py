@@ -132,8 +132,19 @@ def test_a_company_invoice_keeps_the_person_as_the_buyer():
     (wire_package(order_number="1000000000001", lines=[wire_line(1, stockCode="SKU-00099")]),
      "order 1000000000001 (package 300000011), line 1: stockCode contradicts package 1"),
     (wire_package(package_id=None, lines=[]), "order 1000000000123 (package None) has no id and no lines"),
+    (wire_package(lines=[wire_line(price="NaN")]),
+     "order 1000000000123, line 880000001: price = NaN is not an amount the shop table can hold"),
+    (wire_package(lines=[wire_line(sellerInvoiceAmount=1e13)]),
+     "order 1000000000123, line 880000001: seller_invoice_amount = 10000000000000.00 is not an amount"),
+    (wire_package(lines=[wire_line(quantity=10**12)]),
+     "order 1000000000123, line 880000001: quantity = 1000000000000 is not a count the shop table can hold"),
+    (wire_package(customerfullName="Ayşe Yılmaz " * 25),
+     "order 1000000000123: customer_name has 299 characters; the shop table holds 255"),
+    (wire_package(lines=[wire_line(stockCode="SKU-" + "9" * 120)]),
+     "order 1000000000123, line 880000001: stock_code has 124 characters; the shop table holds 100"),
 ], ids=["no orderNumber", "blank orderNumber", "unknown status", "no orderLineId", "no lastModifiedDate",
-        "no status", "price", "quantity", "line in two orders", "line with two stock codes", "no id, no lines"])
+        "no status", "price", "quantity", "line in two orders", "line with two stock codes", "no id, no lines",
+        "NaN amount", "amount too large", "quantity too large", "name too long", "stock code too long"])
 def test_an_unusable_package_fails_the_whole_window_naming_the_order_and_field_never_the_person(bad, message):
     with pytest.raises(BadPackage) as failure:
         rows(wire_package(package_id=1, order_number="1000000000001", lines=[wire_line(1)]), bad)
