@@ -16,6 +16,7 @@ from airflow.sdk.bases.hook import BaseHook
 from n11.client import DEFAULT_BASE_URL, ClientSettings, N11Client
 from n11.errors import N11Error
 from n11.provider import UI_FIELD_BEHAVIOUR
+from n11.ui import tested_connection_id
 
 
 class N11Hook(BaseHook):
@@ -45,16 +46,20 @@ class N11Hook(BaseHook):
         try:
             settings = ClientSettings.from_extra(conn.extra_dejson)
         except ValueError as exc:
-            raise ValueError(f"connection {self.n11_conn_id!r}: {exc}") from None
+            raise ValueError(f"connection {tested_connection_id(self.n11_conn_id)!r}: {exc}") from None
         return N11Client(conn.login or "", conn.password or "", host, settings)
 
     def get_conn(self) -> N11Client:
         return self.client
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the key and secret with N11's smallest authenticated call."""
+        """Check the key and secret with N11's smallest authenticated call.
+
+        The UI's Test button runs this under a temporary connection id; the message names the real one.
+        """
         try:
             count = self.client.check_credentials()
         except (N11Error, ValueError) as exc:
-            return False, f"{exc} - fix the API key/secret in connection {self.n11_conn_id!r}"
+            conn_id = tested_connection_id(self.n11_conn_id)
+            return False, f"{exc} - fix the API key/secret in connection {conn_id!r}"
         return True, f"N11 accepted the API key and secret; the store has {count} products on N11"
