@@ -3,13 +3,19 @@
 - `n11_<slug>_orders` pulls the store's N11 orders of each data interval into the shop database
   (hourly by default, Europe/Istanbul, catch-up on: an outage or a backfill re-extracts past intervals).
 - `n11_<slug>_products` pushes the shop's product changes to N11, limited by the store's update type.
-  Run options go in the run's conf: `{"full_resync": true}` sends every allowed field group,
-  `{"dry_run": true}` computes and logs the changes and sends nothing. (They are not DAG `params`:
-  validating a params schema costs about 1 ms per DAG at every parse; the task checks the values.)
+  Run options (the trigger form's fields, or the run's conf): `full_resync` sends every allowed field group,
+  `dry_run` computes and logs the changes and sends nothing. The form's fields come from DAG `params`; the
+  task reads them from the run's conf (the form writes them there) and checks them.
 
 Both start with a **gate** (skips the run when the store, or that integration, is switched off; switch it
 with the Airflow Variable `n11_store_<slug>`, e.g. `{"active": false}`) and a **credential check** (fails at
 once, without retries, when N11 refuses the API key or secret of connection `n11_<slug>`).
+
+A successful orders run emits an asset event for `n11://<slug>/orders` (its counts as the extra), a products
+run one for `n11://<slug>/products`: a shop's own DAGs can be scheduled on them (docs/OPERATIONS.md).
+A failed task alerts the store's `notify` channels (include/tasks/notify.py), at most once per problem per hour.
+Every task has an `execution_timeout` (TIMEOUTS below), so a server that answers too slowly cannot hold the
+store's pool slot for ever.
 
 Every task of a store runs in the Airflow pool `n11_<slug>` (`python -m include.tasks.pools` creates them), so a
 backfill beside the schedule cannot exceed the store's N11 rate.
@@ -26,7 +32,7 @@ from datetime import timedelta
 from functools import cache
 
 import pendulum
-from airflow.sdk import DAG, PokeReturnValue, get_parsing_context, task
+from airflow.sdk import DAG, Asset, Param, PokeReturnValue, get_parsing_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow.timetables.trigger import CronTriggerTimetable
 
@@ -40,8 +46,37 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
 }
 
+# What each task may take before Airflow stops it (then retries it, as any failure). Derived from the work:
+# an N11 call gives up after its total deadline and retries (about 5 attempts of at most 2 minutes: 10 min);
+# - the gate and the credential check make one or two calls;
+# - an orders interval is split into windows of at most 14 days, each paged at 100 orders a call within the
+#   client's rate (600/min): a month of a busy store is a few hundred calls, well within the hour;
+# - planning scans every N11 product (100 a page) and diffs in memory: 100,000 products are 1,000 calls;
+# - pushing sends batches of 1,000 SKUs: 100 calls for 100,000 SKUs;
+# - the results sensor pokes in reschedule mode: each poke is one short call, its wait is RESULTS_TIMEOUT.
+TIMEOUTS = {
+    "gate": timedelta(minutes=5),
+    "check_credentials": timedelta(minutes=15),
+    "load_orders": timedelta(hours=1),
+    "plan_changes": timedelta(hours=1),
+    "push_batches": timedelta(hours=1),
+    "collect_results": timedelta(minutes=15),
+}
 
-@task
+# The products trigger form's fields (the run's conf keeps reading the same keys).
+RUN_PARAMS = {
+    "dry_run": (False, "Compute and log the changes (and the SKUs to create) without sending anything to N11."),
+    "full_resync": (False, "Send every field group the update type allows for every linked SKU, not only the "
+                           "changed ones (after a restore, or when N11 may differ from the last confirmed values)."),
+}
+
+
+def store_asset(slug: str, kind: str) -> Asset:
+    """The asset a successful run of the store updates: `n11://<slug>/orders` or `n11://<slug>/products`."""
+    return Asset(f"n11://{slug}/{kind}", group="n11")
+
+
+@task(execution_timeout=TIMEOUTS["gate"])
 def gate(store: dict, integration: str) -> dict:
     """Effective settings (registry + Variable override); skips the rest when the store is off."""
     from include.tasks import store as store_tasks
@@ -49,7 +84,7 @@ def gate(store: dict, integration: str) -> dict:
     return store_tasks.gate(store, integration)
 
 
-@task(retries=0)
+@task(retries=0, execution_timeout=TIMEOUTS["check_credentials"])
 def check_credentials(store: dict, integration: str) -> int:
     """N11's credential check; wrong credentials fail at once, without retries."""
     from include.tasks import store as store_tasks
@@ -57,12 +92,14 @@ def check_credentials(store: dict, integration: str) -> int:
     return store_tasks.check_credentials(store, integration)
 
 
-@task
-def load_orders(store: dict, data_interval_start=None, data_interval_end=None) -> dict:
+@task(execution_timeout=TIMEOUTS["load_orders"])
+def load_orders(store: dict, data_interval_start=None, data_interval_end=None, outlet_events=None) -> dict:
     """The orders N11 modified in the run's data interval (padded by the store's overlap) into the shop DB."""
     from include.tasks import orders as order_tasks
 
-    return order_tasks.load_orders(store, data_interval_start, data_interval_end)
+    counts = order_tasks.load_orders(store, data_interval_start, data_interval_end)
+    outlet_events[store_asset(store["slug"], "orders")].extra = counts
+    return counts
 
 
 # Waiting for N11 to process the write tasks: the sensor gives its worker slot back between pokes, which come
@@ -72,7 +109,7 @@ RESULTS_MAX_WAIT = timedelta(minutes=5)
 RESULTS_TIMEOUT = timedelta(hours=2)
 
 
-@task
+@task(execution_timeout=TIMEOUTS["plan_changes"])
 def plan_changes(store: dict) -> dict:
     """Scan N11 for the shop's SKUs, then diff the shop against the baseline within the update type."""
     from include.tasks import products as product_tasks
@@ -80,7 +117,7 @@ def plan_changes(store: dict) -> dict:
     return product_tasks.plan_changes(store)
 
 
-@task
+@task(execution_timeout=TIMEOUTS["push_batches"])
 def push_batches(store: dict, planned: dict) -> list:
     """Send the planned batches of at most 1000 SKUs; a retry re-uses the recorded N11 task ids."""
     from include.tasks import products as product_tasks
@@ -89,12 +126,15 @@ def push_batches(store: dict, planned: dict) -> list:
 
 
 @task.sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
-             timeout=RESULTS_TIMEOUT, mode="reschedule")
-def collect_results(store: dict, planned: dict) -> PokeReturnValue:
+             timeout=RESULTS_TIMEOUT, mode="reschedule", execution_timeout=TIMEOUTS["collect_results"])
+def collect_results(store: dict, planned: dict, outlet_events=None) -> PokeReturnValue:
     """Wait for N11's per-SKU results, record them and log the run's summary."""
     from include.tasks import products as product_tasks
 
-    return product_tasks.collect_results(store, planned)
+    poke = product_tasks.collect_results(store, planned)
+    if poke.is_done:
+        outlet_events[store_asset(store["slug"], "products")].extra = planned["counts"]
+    return poke
 
 
 @task(retries=0)
@@ -124,14 +164,23 @@ def _trigger_timetable(cron: str) -> CronTriggerTimetable:
 
 
 def _store_dag_args(store: StoreConfig, settings: dict, kind: str, what: str) -> dict:
-    """What both DAGs of a store share: docs, start, retries, the store's pool and tags."""
+    """What both DAGs of a store share: docs, start, retries, the store's pool, alerts and tags."""
     start = store.start_date
+    default_args = {**DEFAULT_ARGS, "pool": store.pool}
+    if store.notify:
+        from include.tasks.notify import StoreFailureNotifier
+
+        default_args["on_failure_callback"] = StoreFailureNotifier(store.slug, store.notify, store.shop_conn_id)
     return {
         "doc_md": _doc(store, settings, what),
         "start_date": pendulum.datetime(start.year, start.month, start.day, tz=TZ),
-        "default_args": {**DEFAULT_ARGS, "pool": store.pool},
+        "default_args": default_args,
         "tags": ["n11", kind, f"store:{store.slug}"],
     }
+
+
+def _run_params() -> dict[str, Param]:
+    return {key: Param(default, type="boolean", description=text) for key, (default, text) in RUN_PARAMS.items()}
 
 
 def orders_dag(store: StoreConfig) -> DAG:
@@ -146,7 +195,8 @@ def orders_dag(store: StoreConfig) -> DAG:
                           "Pulls the N11 orders of each data interval into the shop database."),
     ) as dag:
         effective = gate(settings, "orders")
-        check_credentials(effective, "orders") >> load_orders(effective)
+        check_credentials(effective, "orders") >> load_orders.override(
+            outlets=[store_asset(store.slug, "orders")])(effective)
     return dag
 
 
@@ -158,13 +208,15 @@ def products_dag(store: StoreConfig) -> DAG:
         schedule=_trigger_timetable(store.products_schedule),
         catchup=False,
         max_active_runs=1,
+        params=_run_params(),
         **_store_dag_args(store, settings, "products",
                           "Pushes the shop's product changes to N11, limited by the store's update type."),
     ) as dag:
         effective = gate(settings, "products")
         planned = plan_changes(effective)
         check_credentials(effective, "products") >> planned
-        push_batches(effective, planned) >> collect_results(effective, planned)
+        push_batches(effective, planned) >> collect_results.override(
+            outlets=[store_asset(store.slug, "products")])(effective, planned)
     return dag
 
 

@@ -201,3 +201,12 @@ n11_product_push_batches = Table(
     Column("failed", Integer),
     Column("rejected", Integer),
 )
+
+# When a store's problem was last announced (include/notifications.py): at most one alert per store and problem
+# per hour, whichever worker fails.
+n11_notifications = Table(
+    "n11_notifications", metadata,
+    _store(),
+    Column("problem", String(191), primary_key=True),
+    Column("notified_at", UtcDateTime, nullable=False),
+)
