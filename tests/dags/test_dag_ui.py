@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dags.conftest import load_dag
+from tests.dags.conftest import load_dag, run_dag
 from tests.dags.test_dag_factory import registry_of
 
 pytestmark = pytest.mark.dags
@@ -34,3 +34,12 @@ def test_the_last_task_of_each_dag_updates_the_stores_asset(tmp_path, monkeypatc
     products = load_dag("n11_store_000_products").get_task("collect_results")
     assert [a.uri for a in orders.outlets] == ["n11://store_000/orders"]
     assert [a.uri for a in products.outlets] == ["n11://store_000/products"]
+
+
+def test_a_skipped_gate_logs_one_line_with_store_integration_setting_and_where_to_change_it(store_env, capfd,
+                                                                                            caplog):
+    store_env(variable='{"product_sync": false}')
+    assert run_dag("n11_shop1_products")["gate"] == "skipped"
+    out = capfd.readouterr().out + caplog.text
+    assert ("store 'shop1': products skipped because product_sync=false; switch it with the Variable "
+            "'n11_store_shop1' (Admin > Variables) or in the store registry") in out
