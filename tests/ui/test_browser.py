@@ -98,9 +98,19 @@ def test_the_test_button_of_both_connections_succeeds_with_good_values(page, tmp
 def test_a_wrong_secret_saved_in_the_edit_form_fails_the_test_naming_the_real_connection(page, tmp_path):
     edit_connection(page, "n11_demo", "password", "a-wrong-secret")
     answer = test_connection(page, "n11_demo")
-    page.screenshot(path=tmp_path / "wrong-secret.png")
     assert answer["status"] is False
     assert "connection 'n11_demo'" in answer["message"] and "a-wrong-secret" not in answer["message"]
+    toast = page.get_by_text("fix the API key/secret in connection 'n11_demo'")
+    toast.wait_for()  # what the user reads: the red "Test Connection Failed" toast
+    page.wait_for_timeout(500)
+    page.screenshot(path=tmp_path / "wrong-secret.png")
+
+
+def test_the_right_secret_saved_in_the_edit_form_passes_the_test_again(page):
+    from devtools.sandbox import DEMO_API_SECRET
+
+    edit_connection(page, "n11_demo", "password", DEMO_API_SECRET)
+    assert test_connection(page, "n11_demo")["status"] is True
 
 
 def test_a_bad_shop_database_path_fails_the_test_naming_the_real_connection(page):
@@ -117,4 +127,4 @@ def test_the_ui_shows_istanbul_time_and_the_trigger_form_offers_the_run_options(
     page.screenshot(path=tmp_path / "trigger.png")
     text = dialog.inner_text()
     assert "full_resync" in text and "without sending anything to N11" in text
-    assert "+03:00" in page.inner_text("nav")
+    assert page.get_by_text("+03:00", exact=True).is_visible()  # the menu's clock: the UI's time zone
