@@ -25,16 +25,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def instance_processes(home: Path) -> list[psutil.Process]:
-    """Every process that carries this instance's Airflow home in its environment."""
-    found = []
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def instance_processes(home: Path, started: list[psutil.Process]) -> list[psutil.Process]:
+    """The processes of this instance still alive: seen in its tree before the stop, in one of that tree's
+    sessions, or carrying its Airflow home in their environment (processes that rename themselves, as
+    Airflow's workers do, lose their environment from /proc; their session stays)."""
+    sessions = {os.getsid(p.pid) for p in started if alive(p)} - {os.getsid(0)}
+    found = {p.pid: p for p in started if alive(p)}
     for process in psutil.process_iter():
         try:
-            if process.environ().get("N11_AIRFLOW_HOME") == str(home):
-                found.append(process)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            if os.getsid(process.pid) in sessions or process.environ().get("N11_AIRFLOW_HOME") == str(home):
+                found.setdefault(process.pid, process)
+        except (OSError, psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
-    return found
+    return [p for p in found.values() if alive(p)]
 
 
 def answers(url: str) -> bool:
@@ -83,8 +93,10 @@ def test_ctrl_c_or_sigterm_stops_every_process_five_times_in_a_row(tmp_path):
             assert make.poll() is None, (tmp_path / f"make-{attempt}.log").read_text()
             assert time.monotonic() < deadline, f"attempt {attempt}: the API never answered"
             time.sleep(1)
+        started = [psutil.Process(make.pid), *psutil.Process(make.pid).children(recursive=True)]
+        assert len(started) > 10  # make, the program, standalone, scheduler, API server, workers ...
         os.killpg(make.pid, sig)  # what Ctrl-C (SIGINT) or a `kill` of the job does: the whole process group
         make.wait(timeout=local_airflow.STOP_GRACE_SECONDS + 60)
-        survivors = instance_processes(home)
+        survivors = instance_processes(home, started)
         assert survivors == [], f"attempt {attempt} ({sig.name}): {[p.cmdline() for p in survivors]}"
         assert not answers(health)
