@@ -33,6 +33,7 @@ from functools import cache
 
 import pendulum
 from airflow.sdk import DAG, Asset, Param, PokeReturnValue, get_parsing_context, task
+from airflow.sdk.definitions.param import ParamsDict
 from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow.timetables.trigger import CronTriggerTimetable
 
@@ -179,8 +180,14 @@ def _store_dag_args(store: StoreConfig, settings: dict, kind: str, what: str) ->
     }
 
 
+# Airflow validates a scheduled DAG's params at every parse with jsonschema, which first checks the schema
+# against its meta-schema: draft 7's takes a fifth of the default draft 2020-12's time (0.04 ms instead of 0.2).
+PARAM_SCHEMA_DRAFT = {"$schema": "http://json-schema.org/draft-07/schema#"}
+
+
 def _run_params() -> dict[str, Param]:
-    return {key: Param(default, type="boolean", description=text) for key, (default, text) in RUN_PARAMS.items()}
+    return {key: Param(default, type="boolean", description=text, **PARAM_SCHEMA_DRAFT)
+            for key, (default, text) in RUN_PARAMS.items()}
 
 
 def orders_dag(store: StoreConfig) -> DAG:
@@ -208,7 +215,6 @@ def products_dag(store: StoreConfig) -> DAG:
         schedule=_trigger_timetable(store.products_schedule),
         catchup=False,
         max_active_runs=1,
-        params=_run_params(),
         **_store_dag_args(store, settings, "products",
                           "Pushes the shop's product changes to N11, limited by the store's update type."),
     ) as dag:
@@ -217,6 +223,9 @@ def products_dag(store: StoreConfig) -> DAG:
         check_credentials(effective, "products") >> planned
         push_batches(effective, planned) >> collect_results.override(
             outlets=[store_asset(store.slug, "products")])(effective, planned)
+    # Set after the tasks: every task deep-copies the DAG's params when it is created (16 copies a DAG at every
+    # parse). The trigger form reads the DAG's params; the tasks read the run's conf, where the form puts them.
+    dag.params = ParamsDict(_run_params())
     return dag
 
 
