@@ -47,9 +47,10 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
 }
 
-# What each task may take before Airflow stops it (then retries it, as any failure). Derived from the work:
-# an N11 call gives up after its total deadline and retries (about 5 attempts of at most 2 minutes: 10 min);
-# - the gate and the credential check make one or two calls;
+# What each task may take before Airflow stops it (then retries it, as any failure). Derived from the work and
+# the client's defaults: one N11 call that keeps failing gives up after 5 attempts (connect 10 s + read 60 s
+# each) within 300 s of retrying: about 7 minutes at worst;
+# - the gate reads a Variable and writes one row; the credential check makes one or two calls (14 min at worst);
 # - an orders interval is split into windows of at most 14 days, each paged at 100 orders a call within the
 #   client's rate (600/min): a month of a busy store is a few hundred calls, well within the hour;
 # - planning scans every N11 product (100 a page) and diffs in memory: 100,000 products are 1,000 calls;
