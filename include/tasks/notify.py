@@ -1,6 +1,7 @@
 """Failure alerts of a store through Airflow's notifier interface: e-mail (Airflow's SMTP), Slack when installed.
 
-The store's registry setting ``notify`` says where: ``{"email": ["ops@shop.example"], "slack_conn_id": "slack"}``.
+The store's registry setting ``notify`` says where: ``{"email": ["ops@shop.example"], "slack_conn_id": "slack"}``
+(and ``slack_channel``, else the Slack notifier's default channel).
 Every task of the store's DAGs gets a ``StoreFailureNotifier`` as its ``on_failure_callback`` (it runs in the
 worker after the last try failed). A refused credential is one problem whichever task met it; any other failure
 is the problem of its DAG and task. Each is announced at most once per store and problem per hour
@@ -35,7 +36,8 @@ def channels(notify: dict, subject: str, message: str) -> list[BaseNotifier]:
         except ImportError:
             log.warning("notify.slack_conn_id is set but apache-airflow-providers-slack is not installed")
         else:
-            found.append(SlackNotifier(slack_conn_id=notify["slack_conn_id"], text=message))
+            channel = {"channel": notify["slack_channel"]} if notify.get("slack_channel") else {}
+            found.append(SlackNotifier(slack_conn_id=notify["slack_conn_id"], text=message, **channel))
     return found
 
 
