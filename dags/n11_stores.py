@@ -220,7 +220,8 @@ def _store_dag_args(store: StoreConfig, settings: dict, kind: str, what: str) ->
     if store.notify:
         from include.tasks.notify import StoreFailureNotifier
 
-        default_args["on_failure_callback"] = StoreFailureNotifier(store.slug, store.notify.as_dict(), store.shop_conn_id)
+        default_args["on_failure_callback"] = StoreFailureNotifier(store.slug, store.notify.as_dict(),
+                                                                   store.shop_conn_id)
     return {
         "doc_md": _doc(store, settings, what),
         "start_date": pendulum.datetime(start.year, start.month, start.day, tz=TZ),
