@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install demo airflow test lint bench services clean
+.PHONY: install demo airflow test lint bench services browser clean
 
 install: $(VENV)/.installed
 
@@ -19,7 +19,9 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 demo: install
 	$(BIN)/python -m devtools.demo
 
-# A local Airflow with the UI on the demo setup (sandbox, SQLite); prints the URL and login.
+# A local Airflow with the UI on the demo setup (sandbox, SQLite); prints the URL and login. Its ports and home:
+# AIRFLOW_PORT (8080), N11_SANDBOX_PORT (8711), AIRFLOW_WORKER_LOG_PORT (8793), AIRFLOW_TRIGGER_LOG_PORT (8794),
+# N11_AIRFLOW_HOME (.airflow), e.g. `AIRFLOW_PORT=8090 N11_SANDBOX_PORT=8721 ... make airflow` beside another.
 airflow: install
 	$(BIN)/python -m devtools.local_airflow
 
@@ -30,7 +32,11 @@ lint: install
 services:
 	scripts/start-services.sh
 
-test: install lint services
+# Chromium for the browser test of the UI (tests/ui/), from Debian's packages when missing.
+browser:
+	scripts/install-browser.sh
+
+test: install lint services browser
 	$(BIN)/pytest
 
 bench: install services

@@ -9,13 +9,19 @@
   limited by the store's update type; one run of a store at a time (a lock in the shop database), no backfill.
   It also lists the shop's new products there (those with an `n11_category_id`; `product_create: false`
   pauses that alone).
-  Run options go in the run's conf: `{"full_resync": true}` sends every allowed field group,
-  `{"dry_run": true}` computes and logs the changes and sends nothing. (They are not DAG `params`:
-  validating a params schema costs about 1 ms per DAG at every parse; the task checks the values.)
+  Run options (the trigger form's fields, or the run's conf): `full_resync` sends every allowed field group,
+  `dry_run` computes and logs the changes and sends nothing. The form's fields come from DAG `params`; the
+  task reads them from the run's conf (the form writes them there) and checks them.
 
 Both start with a **gate** (skips the run when the store, or that integration, is switched off; switch it
 with the Airflow Variable `n11_store_<slug>`, e.g. `{"active": false}`) and a **credential check** (fails at
 once, without retries, when N11 refuses the API key or secret of connection `n11_<slug>`).
+
+A successful orders run emits an asset event for `n11://<slug>/orders` (its counts as the extra), a products
+run one for `n11://<slug>/products`: a shop's own DAGs can be scheduled on them (docs/OPERATIONS.md).
+A failed task alerts the store's `notify` channels (include/tasks/notify.py), at most once per problem per hour.
+Every task has an `execution_timeout` (TIMEOUTS below), so a server that answers too slowly cannot hold the
+store's pool slot for ever.
 
 Every task of a store runs in the Airflow pool `n11_<slug>` (`python -m include.tasks.pools` creates them), so a
 backfill beside the schedule cannot exceed the store's N11 rate.
@@ -33,7 +39,8 @@ from datetime import timedelta
 from functools import cache
 
 import pendulum
-from airflow.sdk import DAG, PokeReturnValue, get_parsing_context, task
+from airflow.sdk import DAG, Asset, Param, PokeReturnValue, get_parsing_context, task
+from airflow.sdk.definitions.param import ParamsDict
 from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow.timetables.trigger import CronTriggerTimetable
 
@@ -48,8 +55,42 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
 }
 
+# What each task may take before Airflow stops it (then retries it, as any failure). Derived from the work and
+# the client's defaults: one N11 call that keeps failing gives up after 5 attempts (connect 10 s + read 60 s
+# each) within 300 s of retrying: about 7 minutes at worst;
+# - the gate reads a Variable and writes one row; the credential check makes one or two calls (14 min at worst);
+# - an orders interval is split into windows of at most 14 days, each paged at 100 orders a call within the
+#   client's rate (600/min): a month of a busy store is a few hundred calls, well within the hour;
+# - planning scans every N11 product (100 a page) and diffs in memory: 100,000 products are 1,000 calls;
+# - pushing sends batches of 1,000 SKUs: 100 calls for 100,000 SKUs; creating new products likewise, after
+#   reading the category tree and each candidate category's attributes once;
+# - approving sends 100 order lines a call: a few calls per run;
+# - the results sensor pokes in reschedule mode: each poke is one short call, its wait is RESULTS_TIMEOUT.
+TIMEOUTS = {
+    "gate": timedelta(minutes=5),
+    "check_credentials": timedelta(minutes=15),
+    "load_orders": timedelta(hours=1),
+    "plan_changes": timedelta(hours=1),
+    "push_batches": timedelta(hours=1),
+    "create_products": timedelta(hours=1),
+    "approve_orders": timedelta(minutes=30),
+    "collect_results": timedelta(minutes=15),
+}
 
-@task
+# The products trigger form's fields (the run's conf keeps reading the same keys).
+RUN_PARAMS = {
+    "dry_run": (False, "Compute and log the changes (and the SKUs to create) without sending anything to N11."),
+    "full_resync": (False, "Send every field group the update type allows for every linked SKU, not only the "
+                           "changed ones (after a restore, or when N11 may differ from the last confirmed values)."),
+}
+
+
+def store_asset(slug: str, kind: str) -> Asset:
+    """The asset a successful run of the store updates: `n11://<slug>/orders` or `n11://<slug>/products`."""
+    return Asset(f"n11://{slug}/{kind}", group="n11")
+
+
+@task(execution_timeout=TIMEOUTS["gate"])
 def gate(store: dict, integration: str) -> dict:
     """Effective settings (registry + Variable override); skips the rest when the store is off."""
     from include.tasks import store as store_tasks
@@ -57,7 +98,7 @@ def gate(store: dict, integration: str) -> dict:
     return store_tasks.gate(store, integration)
 
 
-@task(retries=0)
+@task(retries=0, execution_timeout=TIMEOUTS["check_credentials"])
 def check_credentials(store: dict, integration: str) -> int:
     """N11's credential check; wrong credentials fail at once, without retries."""
     from include.tasks import store as store_tasks
@@ -65,15 +106,17 @@ def check_credentials(store: dict, integration: str) -> int:
     return store_tasks.check_credentials(store, integration)
 
 
-@task
-def load_orders(store: dict, data_interval_start=None, data_interval_end=None) -> dict:
+@task(execution_timeout=TIMEOUTS["load_orders"])
+def load_orders(store: dict, data_interval_start=None, data_interval_end=None, outlet_events=None) -> dict:
     """The orders N11 modified in the run's data interval (padded by the store's overlap) into the shop DB."""
     from include.tasks import orders as order_tasks
 
-    return order_tasks.load_orders(store, data_interval_start, data_interval_end)
+    counts = order_tasks.load_orders(store, data_interval_start, data_interval_end)
+    outlet_events[store_asset(store["slug"], "orders")].extra = counts
+    return counts
 
 
-@task
+@task(execution_timeout=TIMEOUTS["approve_orders"])
 def approve_orders(store: dict) -> dict:
     """Approve on N11 the order lines the shop asked for (and, if switched on, every new seller line)."""
     from include.tasks import orders as order_tasks
@@ -95,7 +138,18 @@ def release_run_lock(context) -> None:
     product_tasks.release_run_lock(context)
 
 
-@task(on_failure_callback=release_run_lock)
+LOCKED_TASKS = ("plan_changes", "push_batches", "create_products", "collect_results")
+
+
+def release_lock_on_failure(dag: DAG) -> None:
+    """The products tasks release the run lock when they fail, besides the store's alert (default_args)."""
+    for task_id in LOCKED_TASKS:
+        work = dag.get_task(task_id)
+        alerts = work.on_failure_callback or []
+        work.on_failure_callback = [release_run_lock, *(alerts if isinstance(alerts, list) else [alerts])]
+
+
+@task(execution_timeout=TIMEOUTS["plan_changes"])
 def plan_changes(store: dict) -> dict:
     """Take the store's run lock (another run in progress skips this one; a backfill is refused) and record the
     earlier runs' finished N11 tasks; scan N11 for the shop's SKUs and live values, then diff the shop against
@@ -105,7 +159,7 @@ def plan_changes(store: dict) -> dict:
     return product_tasks.plan_changes(store)
 
 
-@task(on_failure_callback=release_run_lock)
+@task(execution_timeout=TIMEOUTS["push_batches"])
 def push_batches(store: dict) -> dict:
     """Send the planned batches of at most 1000 SKUs; a retry re-uses the recorded N11 task ids."""
     from include.tasks import products as product_tasks
@@ -113,7 +167,7 @@ def push_batches(store: dict) -> dict:
     return product_tasks.push_batches(store)
 
 
-@task(on_failure_callback=release_run_lock)
+@task(execution_timeout=TIMEOUTS["create_products"])
 def create_products(store: dict) -> dict:
     """List the shop's new products on N11 (paused alone by product_create: false); the update type has no say."""
     from include.tasks import products as product_tasks
@@ -122,12 +176,15 @@ def create_products(store: dict) -> dict:
 
 
 @task.sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
-             timeout=RESULTS_TIMEOUT, mode="reschedule", on_failure_callback=release_run_lock)
-def collect_results(store: dict, planned: dict) -> PokeReturnValue:
+             timeout=RESULTS_TIMEOUT, mode="reschedule", execution_timeout=TIMEOUTS["collect_results"])
+def collect_results(store: dict, planned: dict, outlet_events=None) -> PokeReturnValue:
     """Wait for N11's per-SKU results, record them, log the run's summary and release the run lock."""
     from include.tasks import products as product_tasks
 
-    return product_tasks.collect_results(store, planned)
+    poke = product_tasks.collect_results(store, planned)
+    if poke.is_done:
+        outlet_events[store_asset(store["slug"], "products")].extra = planned
+    return poke
 
 
 @task(retries=0)
@@ -157,14 +214,30 @@ def _trigger_timetable(cron: str) -> CronTriggerTimetable:
 
 
 def _store_dag_args(store: StoreConfig, settings: dict, kind: str, what: str) -> dict:
-    """What both DAGs of a store share: docs, start, retries, the store's pool and tags."""
+    """What both DAGs of a store share: docs, start, retries, the store's pool, alerts and tags."""
     start = store.start_date
+    default_args = {**DEFAULT_ARGS, "pool": store.pool}
+    if store.notify:
+        from include.tasks.notify import StoreFailureNotifier
+
+        default_args["on_failure_callback"] = StoreFailureNotifier(store.slug, store.notify.as_dict(),
+                                                                   store.shop_conn_id)
     return {
         "doc_md": _doc(store, settings, what),
         "start_date": pendulum.datetime(start.year, start.month, start.day, tz=TZ),
-        "default_args": {**DEFAULT_ARGS, "pool": store.pool},
+        "default_args": default_args,
         "tags": ["n11", kind, f"store:{store.slug}"],
     }
+
+
+# Airflow validates a scheduled DAG's params at every parse with jsonschema, which first checks the schema
+# against its meta-schema: draft 7's takes a fifth of the default draft 2020-12's time (0.04 ms instead of 0.2).
+PARAM_SCHEMA_DRAFT = {"$schema": "http://json-schema.org/draft-07/schema#"}
+
+
+def _run_params() -> dict[str, Param]:
+    return {key: Param(default, type="boolean", description=text, **PARAM_SCHEMA_DRAFT)
+            for key, (default, text) in RUN_PARAMS.items()}
 
 
 def orders_dag(store: StoreConfig) -> DAG:
@@ -179,7 +252,8 @@ def orders_dag(store: StoreConfig) -> DAG:
                           "Pulls the N11 orders of each data interval into the shop database."),
     ) as dag:
         effective = gate(settings, "orders")
-        check_credentials(effective, "orders") >> load_orders(effective) >> approve_orders(effective)
+        check_credentials(effective, "orders") >> load_orders.override(
+            outlets=[store_asset(store.slug, "orders")])(effective) >> approve_orders(effective)
     return dag
 
 
@@ -199,7 +273,12 @@ def products_dag(store: StoreConfig) -> DAG:
         check_credentials(effective, "products") >> planned
         # New products go after the updates: a creation problem never holds back stock and price. Should the
         # creation fail, the next run's planning collects this run's update results.
-        planned >> push_batches(effective) >> create_products(effective) >> collect_results(effective, planned)
+        planned >> push_batches(effective) >> create_products(effective) >> collect_results.override(
+            outlets=[store_asset(store.slug, "products")])(effective, planned)
+    release_lock_on_failure(dag)
+    # Set after the tasks: every task deep-copies the DAG's params when it is created (16 copies a DAG at every
+    # parse). The trigger form reads the DAG's params; the tasks read the run's conf, where the form puts them.
+    dag.params = ParamsDict(_run_params())
     return dag
 
 

@@ -44,7 +44,9 @@ from include.tables import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-HOME = ROOT / ".airflow"
+# The Airflow home of `make demo` and `make airflow`: `.airflow/` unless N11_AIRFLOW_HOME names another, so that
+# two local Airflows (two developers, two checkouts) keep apart.
+HOME = Path(os.environ.get("N11_AIRFLOW_HOME") or ROOT / ".airflow").resolve()
 SHOP_DB = HOME / "shop.db"
 SLUG = "demo"
 
@@ -117,7 +119,7 @@ def report(engine: Engine, interval_end: datetime) -> None:
         lines = conn.scalar(select(func.count()).select_from(n11_order_lines)
                             .where(n11_order_lines.c.store == SLUG))
     if store is None:
-        print("The demo store was not recorded: see the logs in .airflow/")
+        print(f"The demo store was not recorded: see the logs in {HOME}")
         return
     print(f"\nStore {store['name']!r} ({store['store_url']})")
     print(f"  settings: active={store['active']} order_sync={store['order_sync']} "
@@ -208,17 +210,17 @@ def main() -> int:
         print(f"N11 sandbox at {sandbox.url} (demo account {DEMO_API_KEY!r})")
         env = airflow_env(sandbox.url)
         if airflow(env, "db", "migrate", log=HOME / "demo-db-migrate.log"):
-            print("airflow db migrate failed: see .airflow/demo-db-migrate.log")
+            print(f"airflow db migrate failed: see {HOME / 'demo-db-migrate.log'}")
             return 1
         engine, products = fresh_shop_db(sandbox)
-        print(f"Shop database {SHOP_DB.relative_to(ROOT)}: n11_product_source filled with {products} products")
+        print(f"Shop database {os.path.relpath(SHOP_DB)}: n11_product_source filled with {products} products")
         interval_end = last_complete_day()
         started = utcnow()
         failed = []
         for dag_id, date in ((store.orders_dag_id, interval_end), (store.products_dag_id, pendulum.now("UTC"))):
             log = HOME / f"demo-{dag_id}.log"
             log.unlink(missing_ok=True)
-            print(f"Running {dag_id} through Airflow (airflow dags test; log: {log.relative_to(ROOT)}) ...",
+            print(f"Running {dag_id} through Airflow (airflow dags test; log: {os.path.relpath(log)}) ...",
                   flush=True)
             if airflow(env, "dags", "test", dag_id, date.isoformat(), log=log):
                 failed.append(dag_id)
@@ -227,7 +229,7 @@ def main() -> int:
         report_products(engine, store, started)
         report_new_products(engine, store, started)
         for dag_id in failed:
-            print(f"  {dag_id} FAILED: see .airflow/demo-{dag_id}.log")
+            print(f"  {dag_id} FAILED: see {HOME / f'demo-{dag_id}.log'}")
     return 1 if failed else 0
 
 

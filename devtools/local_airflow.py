@@ -1,86 +1,185 @@
 """`make airflow`: a local Airflow (`airflow standalone`) on the demo setup, with the UI.
 
-The N11 sandbox serves on a fixed port (``N11_SANDBOX_PORT``, default 8711) for as long as Airflow runs;
-the demo store's connections live in Airflow's database (so the UI shows them and the N11 connection's Test
-button works), its Variable and pool are set, and the shop database starts empty with its product table
-filled. Ctrl-C stops it all.
+Every port comes from an environment variable, so two of these can run side by side on one machine (each with
+its own Airflow home, ``N11_AIRFLOW_HOME``):
+
+| variable | default | what listens there |
+| --- | --- | --- |
+| ``AIRFLOW_PORT`` | 8080 | the UI and API server (tasks reach its execution API there too) |
+| ``N11_SANDBOX_PORT`` | 8711 | the N11 sandbox |
+| ``AIRFLOW_WORKER_LOG_PORT`` | 8793 | the log server of the task workers (the UI reads running tasks' logs) |
+| ``AIRFLOW_TRIGGER_LOG_PORT`` | 8794 | the log server of the triggerer |
+| ``N11_AIRFLOW_HOME`` | ``.airflow`` | Airflow's home: metadata DB, logs, the shop DB |
+
+The demo store's connections live in Airflow's database (so the UI shows them and the Test button works), its
+Variable and pool are set, the shop database starts empty with its product table filled, and the demo store
+starts yesterday (a copy of the registry in the Airflow home), so a run the user triggers is not queued behind a
+month of catch-up. The UI shows Europe/Istanbul time. Ctrl-C or a SIGTERM stops every process it started.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
-from devtools.demo import HOME, airflow, base_env, demo_account, demo_connections, fresh_shop_db
+import pendulum
+import psutil
+import yaml
+
+from devtools.demo import HOME, SLUG, airflow, base_env, demo_account, demo_connections, fresh_shop_db
 from devtools.sandbox import N11Sandbox, SandboxState
+from include.registry import TIMEZONE, registry_path
 
-SANDBOX_PORT = int(os.environ.get("N11_SANDBOX_PORT", "8711"))
-UI_PORT = int(os.environ.get("AIRFLOW_PORT", "8080"))
+PORTS = {  # variable -> default
+    "AIRFLOW_PORT": 8080,
+    "N11_SANDBOX_PORT": 8711,
+    "AIRFLOW_WORKER_LOG_PORT": 8793,
+    "AIRFLOW_TRIGGER_LOG_PORT": 8794,
+}
 LOGIN = ("admin", "admin")
+STOP_GRACE_SECONDS = 20
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def port(variable: str) -> int:
+    return int(os.environ.get(variable) or PORTS[variable])
 
 
 def ui_env() -> dict[str, str]:
+    """Airflow's settings: the ports of this instance, the UI login, Istanbul time in the UI."""
     passwords = HOME / "passwords.json"
     passwords.write_text(json.dumps({LOGIN[0]: LOGIN[1]}), encoding="utf-8")
+    api_port = port("AIRFLOW_PORT")
     return {
         **base_env(),
+        "N11_AIRFLOW_HOME": str(HOME),  # marks every process of this instance (the stop test looks for it)
+        "N11_STORES_FILE": str(demo_registry()),
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{LOGIN[0]}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__API__PORT": str(UI_PORT),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__API__BASE_URL": f"http://localhost:{api_port}",
+        # Task workers call the execution API of this instance, not the default port's.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(port("AIRFLOW_WORKER_LOG_PORT")),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(port("AIRFLOW_TRIGGER_LOG_PORT")),
+        "AIRFLOW__N11__UI_TIMEZONE": os.environ.get("AIRFLOW__N11__UI_TIMEZONE", TIMEZONE),
     }
+
+
+def demo_registry() -> Path:
+    """The registry with the demo store starting yesterday (Istanbul): catch-up is one day, not a month.
+
+    To catch up deliberately, backfill (docs/OPERATIONS.md) or point ``N11_STORES_FILE`` at your own registry.
+    """
+    if os.environ.get("N11_STORES_FILE"):
+        return registry_path()
+    data = yaml.safe_load(registry_path().read_text(encoding="utf-8"))
+    yesterday = pendulum.now(TIMEZONE).subtract(days=1).to_date_string()
+    for entry in data["stores"]:
+        if entry.get("slug") == SLUG:
+            entry["start_date"] = yesterday
+    copy = HOME / "stores.yaml"
+    copy.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return copy
 
 
 def prepare(env: dict[str, str], sandbox: N11Sandbox) -> None:
     """Database, connections, Variable, pool and shop products of the demo store."""
-    steps = [("db", "migrate")]
-    for conn_id, fields in demo_connections(sandbox.url).items():
-        steps += [("connections", "delete", conn_id),
-                  ("connections", "add", conn_id, "--conn-json", json.dumps(fields))]
-    steps += [("variables", "set", "n11_store_demo", '{"active": true, "update_type": "all"}')]
-    (HOME / "airflow-setup.log").unlink(missing_ok=True)
-    for step in steps:
-        airflow(env, *step, log=HOME / "airflow-setup.log")
+    log = HOME / "airflow-setup.log"
+    log.unlink(missing_ok=True)
+    connections = HOME / "connections.json"
+    connections.write_text(json.dumps(demo_connections(sandbox.url)), encoding="utf-8")
+    variables = HOME / "variables.json"
+    variables.write_text(json.dumps({f"n11_store_{SLUG}": {"active": True, "update_type": "all"}}), encoding="utf-8")
+    try:
+        for step in (("db", "migrate"), ("connections", "import", "--overwrite", str(connections)),
+                     ("variables", "import", str(variables))):
+            if airflow(env, *step, log=log):
+                raise SystemExit(f"airflow {' '.join(step[:2])} failed: see {log}")
+    finally:
+        connections.unlink(missing_ok=True)  # holds the demo secret
     subprocess.run([sys.executable, "-m", "include.tasks.pools"], env=env, check=True, stdout=subprocess.DEVNULL)
     fresh_shop_db(sandbox)
 
 
-def main() -> int:
-    HOME.mkdir(exist_ok=True)
-    with N11Sandbox(SandboxState([demo_account()]), port=SANDBOX_PORT).start() as sandbox:
-        env = ui_env()
-        prepare(env, sandbox)
-        log = HOME / "standalone.log"
-        print(f"N11 sandbox: {sandbox.url}\nAirflow UI:  http://localhost:{UI_PORT}  (login {LOGIN[0]} / {LOGIN[1]})\n"
-              f"DAGs: n11_demo_orders, n11_demo_products (paused: unpause them in the UI)\n"
-              f"Airflow's output: {log}; Ctrl-C stops Airflow and the sandbox.", flush=True)
-        with open(log, "w", encoding="utf-8") as out:
-            # Its own process group: standalone starts a scheduler, an API server and more, which must all stop
-            # with it, whether this process gets Ctrl-C or a SIGTERM.
-            process = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-            signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-            try:
-                return process.wait()
-            except KeyboardInterrupt:
-                return 130
-            finally:
-                stop_group(process)
+def become_subreaper() -> None:
+    """Orphaned descendants (a scheduler's task processes whose parent died first) become our children,
+    so stopping can still find them: on Linux; elsewhere the process tree at stop time is all we see."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def stop_group(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+def stop_parent_gone() -> None:
+    """A SIGTERM to `make` alone does not reach us: stop too when our parent goes away."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def stop_all(process: subprocess.Popen | None) -> None:
+    """SIGTERM to standalone's group and every descendant, then SIGKILL whatever is left after the grace."""
+    me = psutil.Process()
+    if process is not None and process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    while True:
+        children = me.children(recursive=True)
+        if not children:
+            break
+        sig = signal.SIGKILL if time.monotonic() > deadline else signal.SIGTERM
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.send_signal(sig)
+        psutil.wait_procs(children, timeout=1)
+    if process is not None:
         process.wait()
+
+
+def main() -> int:
+    HOME.mkdir(parents=True, exist_ok=True)
+    become_subreaper()
+    # Ctrl-C and SIGTERM both end in the `finally` below, whatever is running at that moment.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    stop_parent_gone()
+    process = None
+    api_port = port("AIRFLOW_PORT")
+    try:
+        with N11Sandbox(SandboxState([demo_account()]), port=port("N11_SANDBOX_PORT")).start() as sandbox:
+            env = ui_env()
+            prepare(env, sandbox)
+            log = HOME / "standalone.log"
+            print(f"N11 sandbox: {sandbox.url}\nAirflow UI:  http://localhost:{api_port}  "
+                  f"(login {LOGIN[0]} / {LOGIN[1]})\nAirflow home: {HOME}\n"
+                  f"DAGs: n11_{SLUG}_orders, n11_{SLUG}_products (paused: unpause them in the UI)\n"
+                  f"Airflow's output: {log}; Ctrl-C stops Airflow and the sandbox.", flush=True)
+            with open(log, "w", encoding="utf-8") as out:
+                # Its own process group, so that one signal reaches the scheduler, the API server and the rest.
+                process = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, stdout=out,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
+                try:
+                    return process.wait()
+                finally:
+                    stop_all(process)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        stop_all(process)
 
 
 if __name__ == "__main__":

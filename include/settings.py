@@ -137,9 +137,12 @@ class Notify:
 
     email: Emails = ()
     slack_conn_id: Annotated[ConnId | None, Field(description=CONN_ID_PHRASE)] = None
+    slack_channel: Annotated[str | None, Field(max_length=80, description="a Slack channel name")] = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"email": list(self.email), "slack_conn_id": self.slack_conn_id}
+        """The settings given (the notifier reads this form)."""
+        found = {"email": list(self.email), "slack_conn_id": self.slack_conn_id, "slack_channel": self.slack_channel}
+        return {key: value for key, value in found.items() if value}
 
 
 NotifyTo = Annotated[Notify | None, Field(description="a mapping with email (a list of addresses) and/or "

@@ -330,3 +330,12 @@ n11_product_run_lock = Table(
     Column("taken_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )
+
+# When a store's problem was last announced (include/notifications.py): at most one alert per store and problem
+# per hour, whichever worker fails.
+n11_notifications = Table(
+    "n11_notifications", metadata,
+    _store(),
+    Column("problem", String(191), primary_key=True),
+    Column("notified_at", UtcDateTime, nullable=False),
+)

@@ -22,7 +22,7 @@ from tests.dags.conftest import write_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {"include": ROOT / "include", "n11": ROOT / "plugins" / "n11"}
-AIRFLOW_FACING = ("include.tasks", "n11.hooks")
+AIRFLOW_FACING = ("include.tasks", "n11.hooks", "n11.plugin")
 
 
 def production_modules() -> set[str]:

@@ -34,13 +34,16 @@ def gate(store_settings: dict, integration: str) -> dict:
     try:
         effective = apply_override(store, Variable.get(store.variable_name, default=None))
     except SettingsError as exc:
+        log.error("store %r: %s stopped: %s", store.slug, integration, exc)
         raise AirflowFailException(str(exc)) from None
     record_settings(shop_engine(effective.shop_conn_id), effective)
     if not _ENABLED[integration](effective):
         reason = "the store is passive (active=false)" if not effective.active else \
             f"{_SWITCH[integration]}=false"
-        raise AirflowSkipException(f"store {store.slug!r}: {integration} skipped because {reason}; switch it with "
-                                   f"the Variable {store.variable_name!r} or in the store registry")
+        message = (f"store {store.slug!r}: {integration} skipped because {reason}; switch it with the Variable "
+                   f"{store.variable_name!r} (Admin > Variables) or in the store registry")
+        log.warning("%s", message)  # Airflow itself logs only "Skipping task."
+        raise AirflowSkipException(message)
     log.info("store %r: %s enabled (update_type=%s)", store.slug, integration, effective.update_type)
     return effective.as_dict()
 
@@ -58,6 +61,7 @@ def check_credentials(store_settings: dict, integration: str) -> int:
                 run.client.check_order_service()
         except N11OrderServiceClosed as exc:
             record_api_status(run.engine, slug, API_ORDER_SERVICE_CLOSED, str(exc))
+            log.error("store %r: %s stopped: %s", slug, integration, exc)
             raise AirflowFailException(f"store {slug!r}: {exc}") from None
         except N11AuthError as exc:
             record_api_status(run.engine, slug, API_AUTH_FAILED, str(exc))

@@ -8,6 +8,7 @@ the key; a missing connection says which one to create.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from n11.client import N11Client
 from n11.errors import N11AuthError
 from n11.hooks import N11Hook
 
+log = logging.getLogger(__name__)
+
 
 def shop_engine(conn_id: str) -> Engine:
     """The shop database of an Airflow connection, its tables created if missing."""
@@ -34,9 +37,13 @@ def shop_engine(conn_id: str) -> Engine:
     return engine_for(conn)
 
 
+class CredentialsRefused(AirflowFailException):
+    """N11 refused the store's API key or secret: one problem, whichever task met it (alerts group by it)."""
+
+
 def credentials_refused(store: StoreConfig, exc: N11AuthError) -> AirflowFailException:
     """The failure of any task whose N11 call was refused: which store, and where to fix the key."""
-    return AirflowFailException(
+    return CredentialsRefused(
         f"store {store.slug!r}: {exc}. Fix the API Key / API Secret of connection {store.n11_conn_id!r} "
         "(Admin > Connections; the Test button checks them), then clear this run.")
 
@@ -74,6 +81,8 @@ def store_run(store_settings: dict | StoreConfig) -> Iterator[StoreRun]:
     try:
         yield run
     except N11AuthError as exc:
-        raise credentials_refused(store, exc) from None
+        failure = credentials_refused(store, exc)
+        log.error("%s", failure)
+        raise failure from None
     finally:
         run.close()

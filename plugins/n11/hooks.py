@@ -18,6 +18,7 @@ from airflow.sdk.bases.hook import BaseHook
 from n11.client import DEFAULT_BASE_URL, ClientSettings, N11Client
 from n11.errors import N11AuthError, N11Error, scrub
 from n11.provider import UI_FIELD_BEHAVIOUR
+from n11.ui import tested_connection_id
 
 
 class N11Hook(BaseHook):
@@ -47,19 +48,24 @@ class N11Hook(BaseHook):
         try:
             return N11Client(conn.login or "", conn.password or "", host, ClientSettings.from_extra(conn.extra_dejson))
         except ValueError as exc:
-            raise ValueError(f"connection {self.n11_conn_id!r}: {scrub(str(exc), conn.password or '')}") from None
+            raise ValueError(f"connection {tested_connection_id(self.n11_conn_id)!r}: "
+                             f"{scrub(str(exc), conn.password or '')}") from None
 
     def get_conn(self) -> N11Client:
         return self.client
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the key and secret with N11's smallest authenticated call; a failure names this connection."""
+        """Check the key and secret with N11's smallest authenticated call; a failure names the connection.
+
+        The UI's Test button runs this under a temporary connection id; the message names the real one.
+        """
+        conn_id = tested_connection_id(self.n11_conn_id)
         try:
             count = self.client.check_credentials()
         except ValueError as exc:
             return False, str(exc)
         except N11AuthError as exc:
-            return False, f"{exc} - fix the API key/secret in connection {self.n11_conn_id!r}"
+            return False, f"{exc} - fix the API key/secret in connection {conn_id!r}"
         except N11Error as exc:
-            return False, f"{exc} - check the API base URL of connection {self.n11_conn_id!r}, or try again later"
+            return False, f"{exc} - check the API base URL of connection {conn_id!r}, or try again later"
         return True, f"N11 accepted the API key and secret; the store has {count} products on N11"

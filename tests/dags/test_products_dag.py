@@ -118,12 +118,13 @@ def test_a_dry_run_through_airflow_sends_nothing(demo_shop, sandbox, logged):
     assert any(line.endswith("dry run: nothing sent") for line in logged)
 
 
-def test_a_non_boolean_run_option_fails_the_run_before_the_scan(demo_shop, sandbox):
-    """The message names the key (test_sync.py); here: nothing is scanned or sent, and no retry waits."""
-    states = run_products(full_resync="yes")
+def test_a_non_boolean_run_option_is_refused_at_the_trigger_naming_the_key(demo_shop, sandbox):
+    """The DAG's params (the trigger form's fields) refuse it before a run exists: nothing is scanned or sent."""
+    from airflow.sdk.exceptions import ParamValidationError
 
-    assert states["_run"] == "failed" and states["plan_changes"] == "failed"
-    assert len(sandbox.calls("GET", "/ms/product-query")) == 1  # the credential check only
+    with pytest.raises(ParamValidationError, match="full_resync"):
+        run_products(full_resync="yes")
+    assert sandbox.calls("GET", "/ms/product-query") == []
     assert sandbox.calls("POST", PRICE_STOCK) == []
 
 

@@ -1,0 +1,45 @@
+"""What the Airflow UI shows of the store DAGs: the trigger form's fields, each task's time limit, the assets."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dags.conftest import load_dag, run_dag
+from tests.dags.test_dag_factory import registry_of
+
+pytestmark = pytest.mark.dags
+
+
+def test_the_products_trigger_form_offers_dry_run_and_full_resync_with_descriptions(tmp_path, monkeypatch):
+    registry_of(tmp_path, monkeypatch, 1)
+    params = load_dag("n11_store_000_products").params
+    for key in ("dry_run", "full_resync"):
+        param = params.get_param(key)
+        assert param.value is False
+        assert param.schema["type"] == "boolean" and len(param.description) > 20
+    assert dict(load_dag("n11_store_000_orders").params) == {}
+
+
+def test_every_task_of_both_dags_has_an_execution_timeout(tmp_path, monkeypatch):
+    registry_of(tmp_path, monkeypatch, 1)
+    for kind in ("orders", "products"):
+        for task in load_dag(f"n11_store_000_{kind}").tasks:
+            assert task.execution_timeout is not None, task.task_id
+            assert task.execution_timeout.total_seconds() <= 3600, task.task_id
+
+
+def test_the_last_task_of_each_dag_updates_the_stores_asset(tmp_path, monkeypatch):
+    registry_of(tmp_path, monkeypatch, 1)
+    orders = load_dag("n11_store_000_orders").get_task("load_orders")
+    products = load_dag("n11_store_000_products").get_task("collect_results")
+    assert [a.uri for a in orders.outlets] == ["n11://store_000/orders"]
+    assert [a.uri for a in products.outlets] == ["n11://store_000/products"]
+
+
+def test_a_skipped_gate_logs_one_line_with_store_integration_setting_and_where_to_change_it(store_env, capfd,
+                                                                                            caplog):
+    store_env(variable='{"product_sync": false}')
+    assert run_dag("n11_shop1_products")["gate"] == "skipped"
+    out = capfd.readouterr().out + caplog.text
+    assert ("store 'shop1': products skipped because product_sync=false; switch it with the Variable "
+            "'n11_store_shop1' (Admin > Variables) or in the store registry") in out

@@ -1,0 +1,130 @@
+"""The Airflow UI of `make airflow` as a data engineer meets it, in a real browser (Chromium, Playwright).
+
+Skipped only where no Chromium is installed (`make test` installs Debian's where apt-get is available).
+Screenshots go to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.devtools.test_local_airflow import START_TIMEOUT, answers, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed")]
+
+
+@pytest.fixture(scope="module")
+def airflow_ui(tmp_path_factory) -> Iterator[str]:
+    """`make airflow`'s program on free ports in its own home; the UI's base URL."""
+    home = tmp_path_factory.mktemp("ui") / "airflow-home"
+    env = {**os.environ, "N11_AIRFLOW_HOME": str(home),
+           **{name: str(free_port()) for name in ("AIRFLOW_PORT", "N11_SANDBOX_PORT", "AIRFLOW_WORKER_LOG_PORT",
+                                                  "AIRFLOW_TRIGGER_LOG_PORT")}}
+    env.pop("N11_STORES_FILE", None)
+    base = f"http://localhost:{env['AIRFLOW_PORT']}"
+    log = open(home.parent / "local_airflow.log", "w")  # noqa: SIM115 (open while Airflow runs)
+    process = subprocess.Popen([sys.executable, "-m", "devtools.local_airflow"], cwd=ROOT, env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not answers(f"{base}/api/v2/monitor/health"):
+            assert process.poll() is None and time.monotonic() < deadline, "make airflow did not come up"
+            time.sleep(1)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=120)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(airflow_ui):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{airflow_ui}/")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", "admin")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{airflow_ui}/", timeout=30_000)
+        page.base = airflow_ui
+        yield page
+        browser.close()
+
+
+def test_connection(page, conn_id: str) -> dict:
+    """Click the connection's Test button in the list; the API's answer."""
+    page.goto(f"{page.base}/connections")
+    row = page.get_by_role("row").filter(has_text=conn_id)
+    with page.expect_response(lambda r: r.url.endswith("/api/v2/connections/test"), timeout=60_000) as answer:
+        row.get_by_role("button", name="Test Connection").click()
+    return json.loads(answer.value.text())
+
+
+test_connection.__test__ = False  # a helper, not a test
+
+
+def edit_connection(page, conn_id: str, field: str, value: str) -> None:
+    page.goto(f"{page.base}/connections")
+    page.get_by_role("row").filter(has_text=conn_id).get_by_role("button", name="Edit Connection").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator(f"input[name={field}]").fill(value)
+    with page.expect_response(lambda r: f"/api/v2/connections/{conn_id}" in r.url and r.request.method == "PATCH"):
+        dialog.get_by_role("button", name="Save").click()
+
+
+def test_the_test_button_of_both_connections_succeeds_with_good_values(page, tmp_path):
+    answer = test_connection(page, "n11_demo")
+    assert answer == {"status": True, "message": "N11 accepted the API key and secret; the store has 300 products "
+                                                 "on N11"}
+    assert test_connection(page, "shop_db")["status"] is True
+    page.screenshot(path=tmp_path / "connections.png")
+
+
+def test_a_wrong_secret_saved_in_the_edit_form_fails_the_test_naming_the_real_connection(page, tmp_path):
+    edit_connection(page, "n11_demo", "password", "a-wrong-secret")
+    answer = test_connection(page, "n11_demo")
+    assert answer["status"] is False
+    assert "connection 'n11_demo'" in answer["message"] and "a-wrong-secret" not in answer["message"]
+    toast = page.get_by_text("fix the API key/secret in connection 'n11_demo'")
+    toast.wait_for()  # what the user reads: the red "Test Connection Failed" toast
+    page.wait_for_timeout(500)
+    page.screenshot(path=tmp_path / "wrong-secret.png")
+
+
+def test_the_right_secret_saved_in_the_edit_form_passes_the_test_again(page):
+    from devtools.sandbox import DEMO_API_SECRET
+
+    edit_connection(page, "n11_demo", "password", DEMO_API_SECRET)
+    assert test_connection(page, "n11_demo")["status"] is True
+
+
+def test_a_bad_shop_database_path_fails_the_test_naming_the_real_connection(page):
+    edit_connection(page, "shop_db", "host", "/nonexistent-folder/shop.db")
+    answer = test_connection(page, "shop_db")
+    assert answer["status"] is False and "'shop_db'" in answer["message"]
+
+
+def test_the_ui_shows_istanbul_time_and_the_trigger_form_offers_the_run_options(page, tmp_path):
+    page.goto(f"{page.base}/dags/n11_demo_products")
+    page.get_by_role("button", name="Trigger").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("dry_run").first.wait_for()
+    page.screenshot(path=tmp_path / "trigger.png")
+    text = dialog.inner_text()
+    assert "full_resync" in text and "without sending anything to N11" in text
+    assert page.get_by_text("+03:00", exact=True).is_visible()  # the menu's clock: the UI's time zone
