@@ -10,6 +10,9 @@ by the failure callback of whichever task fails.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from airflow.sdk import PokeReturnValue, get_current_context
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
@@ -31,6 +34,19 @@ def _run() -> tuple[str, sync.RunOptions]:
                                    '{"dry_run": true} or {"full_resync": true}') from None
 
 
+@contextmanager
+def _person_must_fix(slug: str) -> Iterator[None]:
+    """A products source that cannot be read, or the store's lock taken by another run meanwhile: failures no
+    retry can mend."""
+    try:
+        yield
+    except SourceError as exc:
+        raise AirflowFailException(f"store {slug!r}: {exc}. Fix the store's products_source setting or the view in "
+                                   "the shop database.") from None
+    except RunLocked as exc:
+        raise AirflowFailException(str(exc)) from None
+
+
 def plan_changes(store_settings: dict) -> dict:
     """Refuse a backfill, take the store's run lock and record the earlier runs' finished N11 tasks; then scan
     N11 for the shop's SKUs and their live values, diff and save the batches. Returns counts.
@@ -49,13 +65,8 @@ def plan_changes(store_settings: dict) -> dict:
             sync.start(run.engine, run.client, run.store, run_id)
         except RunLocked as exc:
             raise AirflowSkipException(str(exc)) from None
-        try:
+        with _person_must_fix(run.store.slug):
             return sync.plan(run.engine, run.client, run.store, run_id, options)
-        except SourceError as exc:
-            raise AirflowFailException(f"store {run.store.slug!r}: {exc}. Fix the store's products_source setting "
-                                       "or the view in the shop database.") from None
-        except RunLocked as exc:
-            raise AirflowFailException(str(exc)) from None
 
 
 def push_batches(store_settings: dict) -> dict:
@@ -65,11 +76,8 @@ def push_batches(store_settings: dict) -> dict:
     run, after recording the other batches.
     """
     run_id, _ = _run()
-    with store_run(store_settings) as run:
-        try:
-            return sync.push_run(run.engine, run.client, run.store, run_id)
-        except RunLocked as exc:
-            raise AirflowFailException(str(exc)) from None
+    with store_run(store_settings) as run, _person_must_fix(run.store.slug):
+        return sync.push_run(run.engine, run.client, run.store, run_id)
 
 
 def collect_results(store_settings: dict, planned: dict) -> PokeReturnValue:
@@ -80,10 +88,8 @@ def collect_results(store_settings: dict, planned: dict) -> PokeReturnValue:
     """
     run_id, _ = _run()
     with store_run(store_settings) as run:
-        try:
+        with _person_must_fix(run.store.slug):
             done, _, totals = sync.collect(run.engine, run.client, run.store, run_id, planned)
-        except RunLocked as exc:
-            raise AirflowFailException(str(exc)) from None
         if not done:
             return PokeReturnValue(is_done=False)
         sync.finish(run.engine, run.store, run_id)
@@ -111,11 +117,5 @@ def create_products(store_settings: dict) -> dict:
     Returns the plan's counts and how many batches N11 took; the results step records N11's answers.
     """
     run_id, options = _run()
-    with store_run(store_settings) as run:
-        try:
-            return sync.create_run(run.engine, run.client, run.store, run_id, options)
-        except SourceError as exc:
-            raise AirflowFailException(f"store {run.store.slug!r}: {exc}. Fix the store's products_source setting "
-                                       "or the view in the shop database.") from None
-        except RunLocked as exc:
-            raise AirflowFailException(str(exc)) from None
+    with store_run(store_settings) as run, _person_must_fix(run.store.slug):
+        return sync.create_run(run.engine, run.client, run.store, run_id, options)
