@@ -72,6 +72,8 @@ class Account:
     packages: list[dict] = field(default_factory=list)
     tasks: dict[int, WriteTask] = field(default_factory=dict)
     locked_codes: set[str] = field(default_factory=set)  # SKUs whose presence makes N11 REJECT a whole write task
+    # the same, found only when N11 processes the task: the receipt says IN_QUEUE, the task's result REJECT
+    late_locked_codes: set[str] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def panel_edit(self, stock_code: str, **fields: Any) -> None:
@@ -485,6 +487,7 @@ class SandboxState:
             return {
                 "taskId": task.id,
                 "status": task.status,
+                "reasons": list(task.reasons) if task.status == "REJECT" else [],
                 "skus": {
                     "content": items,
                     "totalElements": len(task.items),
@@ -509,6 +512,10 @@ class SandboxState:
 
     def _process(self, account: Account, task: WriteTask) -> None:
         """Run a queued task once: each SKU fails with N11's reason or is applied to its product."""
+        refused = rules.locked_reasons(task.skus, account.late_locked_codes)
+        if refused:
+            task.status, task.reasons, task.modified = "REJECT", refused, datetime.now(ISTANBUL)
+            return
         if task.kind == rules.PRODUCT_CREATE:
             self._create(account, task)
             return

@@ -165,13 +165,14 @@ def send_all(engine: Engine, client: N11Client, store: str, run_id: str,
     return task_ids
 
 
-def split(engine: Engine, store: str, run_id: str, ref: BatchRef) -> list[BatchRef]:
-    """If N11 refused the batch whole and it holds more than one SKU: save its halves as new batches of the run
-    and close it (``SPLIT``: its SKUs get their results from the halves). Returns the halves (or nothing)."""
+def split(engine: Engine, store: str, run_id: str, ref: BatchRef, refused: bool = False) -> list[BatchRef]:
+    """If N11 refused the batch whole (in its receipt, or ``refused``: in its task's result) and it holds more than
+    one SKU: save its halves as new batches of the run and close it (``SPLIT``: its SKUs get their results from
+    the halves). Returns the halves (or nothing)."""
     key = _key(store, run_id, ref)
     with engine.begin() as conn:
         batch = conn.execute(select(batches).where(key)).one()
-        if batch.receipt_status != "REJECT" or batch.sku_count < 2 or batch.finished_at is not None:
+        if not (refused or batch.receipt_status == "REJECT") or batch.sku_count < 2 or batch.finished_at is not None:
             return []
         skus = loads(batch.payload)
         now = utcnow()

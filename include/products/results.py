@@ -3,9 +3,9 @@
 ``SUCCESS`` moves the SKU's baseline to the values sent, for the groups sent. ``FAIL`` keeps the baseline,
 remembers the failed payload per group (so it is not sent again unchanged) and records N11's reasons. A
 ``REJECT`` of a one-SKU batch (``push`` splits refused batches down to their refused SKUs) is recorded like a
-``FAIL``; a ``REJECT`` of a larger batch records the reasons for each SKU but remembers no failed payload, so the
-next run sends them again. A batch's results are written in one transaction with its ``finished_at``, so
-reading them again (a retried or rescheduled poll) changes nothing.
+``FAIL``; a larger batch N11 refuses whole in its task's result (its receipt said IN_QUEUE) is split and its
+halves sent, as the push does for a refused receipt. A batch's results are written in one transaction with its
+``finished_at``, so reading them again (a retried or rescheduled poll) changes nothing.
 
 Every outstanding task of the store is collected, not only the run's own: a run whose sensor timed out or
 whose worker died leaves tasks that the next run records before it plans. A task N11 never finishes within
@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, Row, func, select, union_all, update
 from include.clock import utcnow
 from include.products import baseline, creations
 from include.products.groups import PRODUCT_CREATE, Group, groups_of
-from include.products.push import SPLIT, batches, loads
+from include.products.push import SPLIT, BatchRef, batches, loads, send_all, split
 from include.products.values import canonical, part_hash, payload_hash
 from include.tables import n11_product_sync_errors
 from include.upsert import upsert
@@ -71,11 +71,26 @@ def collect(engine: Engine, client: N11Client, store: str, run_id: str | None = 
             else:
                 left += run_id in (None, batch.run_id)
                 continue
+        if details["status"] == "REJECT" and batch.receipt_status != "REJECT" and _resent_in_halves(
+                engine, client, store, batch, details.get("reasons") or []):
+            left += run_id in (None, batch.run_id)
+            continue
         with engine.begin() as conn:
             record(conn, store, batch, details)
     if left:
         log.info("N11 is still processing %d of the %d waiting task(s)", left, len(waiting))
     return not left
+
+
+def _resent_in_halves(engine: Engine, client: N11Client, store: str, batch: Row, reasons: list[str]) -> bool:
+    """A batch N11 took but then refused whole while processing it: split and send its halves, as the push does
+    for a refused receipt, so one refused SKU does not hold back the others. False for a single SKU."""
+    halves = split(engine, store, batch.run_id, BatchRef(batch.endpoint, batch.batch_no), refused=True)
+    if halves:
+        log.warning("store %r: N11 refused task %s whole while processing it (%s); sending its SKUs again in two "
+                    "halves", store, batch.task_id, "; ".join(map(str, reasons)))
+        send_all(engine, client, store, batch.run_id, halves)
+    return bool(halves)
 
 
 def record(conn: Connection, store: str, batch: Row, details: dict) -> None:
@@ -90,7 +105,8 @@ def record(conn: Connection, store: str, batch: Row, details: dict) -> None:
         log.warning("store %r: N11 task %s (%s batch %s of run %s) never finished; given up, the scan shows what N11 "
                     "has", store, batch.task_id, batch.endpoint, batch.batch_no, batch.run_id)
     elif details["status"] == "REJECT":
-        _errors(conn, store, batch, entries, "reject", {e["stockCode"]: details["reasons"] for e in entries}, now)
+        reasons = details.get("reasons") or ["N11 refused the whole task without giving a reason"]
+        _errors(conn, store, batch, entries, "reject", {e["stockCode"]: reasons for e in entries}, now)
         if len(entries) == 1:  # isolated by splitting: this payload is refused, not the batch around it
             _remember_failures(conn, store, entries)
         counts["rejected"] = len(entries)

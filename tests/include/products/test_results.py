@@ -121,6 +121,25 @@ def test_a_rejected_batch_is_split_until_the_refused_sku_is_alone_and_the_others
     assert harness.sent(PRICE_STOCK) == [{"stockCode": bad, "quantity": quantity + 5}]
 
 
+def test_a_batch_n11_refuses_only_when_it_processes_it_is_split_too_and_the_others_go_through(harness):
+    codes = harness.plain(5)
+    for code in codes:
+        harness.change(code, quantity=harness.n11(code)["quantity"] + 2)
+    bad = codes[1]
+    harness.account.late_locked_codes.add(bad)  # the receipt says IN_QUEUE, the task's result REJECT
+    quantity = harness.n11(bad)["quantity"]
+
+    lines = harness.sync("stock")
+
+    assert "succeeded 4, failed 0, rejected 1" in lines[0]
+    assert all(harness.n11(code)["quantity"] == harness.baseline(code)["quantity"] for code in codes if code != bad)
+    [rejected] = harness.errors(kind="reject")
+    assert rejected["stock_code"] == bad and "işlem kilidi" in json.loads(rejected["reasons"])[0]
+    assert harness.n11(bad)["quantity"] == quantity and harness.baseline(bad)["stock_failed_hash"] is not None
+    harness.sync("stock")  # the refused payload is not sent again unchanged
+    assert harness.writes() == 0
+
+
 def test_a_batch_refused_for_a_reason_of_every_sku_costs_a_bounded_number_of_calls(quick_harness, monkeypatch):
     harness = quick_harness
     codes = harness.plain(8)
