@@ -122,6 +122,7 @@ TableName = _text(128, "a table or view name (letters, digits and _, optionally 
 Hours = Annotated[float, Strict(), Field(ge=0, le=24, allow_inf_nan=False, description="a number from 0 to 24")]
 Sender = Annotated[Literal[SENDERS], Field(description=f"one of {', '.join(SENDERS)}")]
 Slots = Annotated[int, Strict(), Field(ge=1, le=16, description="a whole number from 1 to 16")]
+Days = Annotated[int, Strict(), Field(ge=1, le=90, description="a whole number of days from 1 to 90")]
 Quantity = Annotated[int, Strict(), Field(ge=0, le=1_000_000, description="a whole number from 0 to 1000000")]
 Percent = Annotated[Decimal, BeforeValidator(_no_bool), Field(
     gt=-100, le=1000, decimal_places=4, allow_inf_nan=False,
@@ -169,6 +170,8 @@ class StoreConfig:
     order_window_overlap_hours: Hours = 3.0
     order_sender: Sender = "ALL"
     pool_slots: Slots = 1  # tasks of this store that may call N11 at once, across its DAGs and backfills
+    follow_every_run_days: Days = 3  # open orders younger than this are looked up by every orders run
+    follow_days: Days = 30  # older open orders are looked up daily until this age (include/orders/follow.py)
     stock_buffer: Quantity = 0
     price_markup_percent: Percent = Decimal(0)
     product_create: Switch = True

@@ -3,12 +3,12 @@
 The windows ask N11 for packages by ``orderByField=true``, documented to filter on the last modification. If
 it only sorted, the windows would filter creation dates and a status change of an older order would never
 come. So every run also looks up, by package id in batches, the packages the shop holds open (the order not
-Delivered, Cancelled or UnSupplied): every run while the package is younger than ``EVERY_RUN``, once a day up
-to ``FOLLOWED_FOR``. A package that turned into a split parent or went missing has its order looked up by
-order number, so the new packages come too.
+Delivered, Cancelled or UnSupplied): every run while the package is younger than the store's
+``follow_every_run_days`` (3 by default), once a day up to ``follow_days`` (30). A package that turned into a
+split parent or went missing has its order looked up by order number, so the new packages come too.
 
 When the canary (``canary.py``) has seen N11's answers contradict the filter, for ``RAISED_FOR`` after it every
-open package up to ``FOLLOWED_FOR`` is looked up on every run.
+open package up to ``follow_days`` is looked up on every run.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from include.tables import n11_order_packages, n11_orders, n11_stores
 from n11.client import N11Client
 
 BATCH = 50  # package ids per look-up: an answer fits one page of 100
-EVERY_RUN = timedelta(days=3)
-FOLLOWED_FOR = timedelta(days=30)
 RAISED_FOR = timedelta(days=7)
 OPEN_ORDER = ("Created", "Picking", "Shipped")
 
@@ -51,7 +49,7 @@ def follow_open_orders(client: N11Client, engine: Engine, store: StoreConfig,
     """Look up the open packages due at this run and load what N11 answers for them."""
     now = now or utcnow()
     summary = FollowSummary()
-    due = _due_packages(engine, store.slug, now)
+    due = _due_packages(engine, store, now)
     for start in range(0, len(due), BATCH):
         batch = due[start:start + BATCH]
         senders = {package_id: sender for package_id, _, sender in batch}
@@ -90,16 +88,19 @@ def _needs_order(package: dict | None) -> bool:
     return status in {UNPACKED.casefold(), *(s.casefold() for s in DEAD)}
 
 
-def _due_packages(engine: Engine, store: str, now: datetime) -> list[tuple[str, str, str | None]]:
-    """(package id, order number, sender) of the open packages to look up now, oldest look-up first."""
-    packages, orders = n11_order_packages, n11_orders
+def _due_packages(engine: Engine, config: StoreConfig, now: datetime) -> list[tuple[str, str, str | None]]:
+    """(package id, order number, sender) of the open packages to look up now, oldest look-up first: every run
+    under the store's ``follow_every_run_days`` (under ``follow_days`` while the canary has raised the pace),
+    daily under ``follow_days``."""
+    packages, orders, store = n11_order_packages, n11_orders, config.slug
+    every_run_for, followed_for = timedelta(days=config.follow_every_run_days), timedelta(days=config.follow_days)
     with engine.connect() as conn:
         contradicted = conn.scalar(select(n11_stores.c.order_filter_contradicted_at)
                                    .where(n11_stores.c.store == store))
         raised = contradicted is not None and contradicted > now - RAISED_FOR
         created = packages.c.created_at
-        every_run = created > now - (FOLLOWED_FOR if raised else EVERY_RUN)
-        daily = and_(created > now - FOLLOWED_FOR,
+        every_run = created > now - (followed_for if raised else every_run_for)
+        daily = and_(created > now - followed_for,
                      or_(packages.c.followed_at.is_(None), packages.c.followed_at <= now - timedelta(days=1)))
         query = (select(packages.c.package_id, packages.c.order_number, packages.c.sender)
                  .join(orders, and_(orders.c.store == packages.c.store,

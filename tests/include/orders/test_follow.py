@@ -3,6 +3,7 @@ says when N11's answers contradict the filter asked for, and the pace rises."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -73,6 +74,23 @@ def test_finished_orders_are_not_looked_up_and_open_ones_go_in_batches(month, sh
     assert summary.packages <= len(open_packages)
     assert all(len(call.query.get("packageIds", "").split(",")) <= BATCH for call in calls)
     assert "startDate" not in {key for call in calls for key in call.query}
+
+
+def test_the_pace_is_the_stores_own(start_sandbox, shop):
+    sandbox = start_sandbox()
+    account, created = account_of(sandbox), MONTH_START + 10 * DAY
+    add_package(account, "2000000000012", to_ms(created), shipmentPackageStatus="Created")
+    run(sandbox, shop, created + HOUR)
+    later = created + 5 * DAY
+    client = N11Client(TEST_KEY, TEST_SECRET, sandbox.url, FAST)
+    try:
+        default = follow_open_orders(client, shop, STORE, now=from_ms(to_ms(later)))
+        short = follow_open_orders(client, shop, dataclasses.replace(STORE, follow_every_run_days=1, follow_days=4),
+                                   now=from_ms(to_ms(later + 2 * DAY)))
+    finally:
+        client.close()
+    assert default.packages == 1  # five days old: looked up daily under the default 30 days
+    assert short.packages == 0  # seven days old: past this store's four days
 
 
 @pytest.mark.parametrize("reading", READINGS, ids=["filters last modification", "filters creation"])
