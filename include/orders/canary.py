@@ -18,6 +18,8 @@ from include.orders.windows import Window
 from include.registry import StoreConfig
 from include.tables import n11_stores
 
+RAISED_FOR = timedelta(days=7)  # the open orders' follow-up runs at the raised pace this long after
+
 log = logging.getLogger(__name__)
 
 
@@ -45,3 +47,14 @@ def record_contradiction(engine: Engine, store: StoreConfig, found: int, window:
 
 def _ms(delta: timedelta) -> int:
     return delta // timedelta(milliseconds=1)
+
+
+def standing_note(engine: Engine, slug: str) -> str:
+    """While the pace is raised, what the back office must keep reading after a credential check rewrote
+    ``api_message``: since when N11's answers contradict the date filter; empty otherwise."""
+    with engine.connect() as conn:
+        since = conn.scalar(select(n11_stores.c.order_filter_contradicted_at).where(n11_stores.c.store == slug))
+    if since is None or since <= utcnow() - RAISED_FOR:
+        return ""
+    return (f"; since {since:%Y-%m-%d %H:%M} UTC N11's order listing has contradicted the date filter asked for: "
+            f"open orders are looked up on every run until {since + RAISED_FOR:%Y-%m-%d}")

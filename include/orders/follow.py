@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, and_, or_, select, update
 
 from include.clock import utcnow
+from include.orders.canary import RAISED_FOR
 from include.orders.status import DEAD, UNPACKED
 from include.orders.sync import load_packages
 from include.registry import StoreConfig
@@ -27,7 +28,6 @@ from include.tables import n11_order_packages, n11_orders, n11_stores
 from n11.client import N11Client
 
 BATCH = 50  # package ids per look-up: an answer fits one page of 100
-RAISED_FOR = timedelta(days=7)
 OPEN_ORDER = ("Created", "Picking", "Shipped")
 
 

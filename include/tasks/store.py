@@ -7,6 +7,7 @@ import logging
 from airflow.sdk import Variable
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from include.orders.canary import standing_note
 from include.registry import StoreConfig
 from include.settings import SettingsError, apply_override, orders_enabled, products_enabled
 from include.store_status import (
@@ -69,6 +70,6 @@ def check_credentials(store_settings: dict, integration: str) -> int:
         except N11Error as exc:
             record_api_status(run.engine, slug, API_UNREACHABLE, str(exc))
             raise
-        record_api_status(run.engine, slug, API_OK, f"{count} products on N11")
+        record_api_status(run.engine, slug, API_OK, f"{count} products on N11{standing_note(run.engine, slug)}")
     log.info("store %r: N11 accepted the credentials; %d products on N11", slug, count)
     return count

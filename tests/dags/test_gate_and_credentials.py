@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, select
 
+from include.clock import utcnow
 from include.shop_db import url_for
 from include.tables import n11_stores
 from tests.dags.conftest import run_dag
@@ -44,6 +45,18 @@ def test_good_credentials_are_recorded_for_the_back_office(store_env, sandbox):
     row = store_row(shop)
     assert row["api_status"] == "ok" and row["api_checked_at"] is not None
     assert row["update_type"] == "stock"
+
+
+def test_the_credential_check_keeps_the_canarys_standing_note_for_the_back_office(store_env, sandbox):
+    shop = store_env(update_type="stock")
+    assert run_dag("n11_shop1_products", dry_run=True)["check_credentials"] == "success"
+    with create_engine(url_for(shop)).begin() as conn:  # the canary spoke during an orders run
+        conn.execute(n11_stores.update().values(order_filter_contradicted_at=utcnow()))
+
+    assert run_dag("n11_shop1_products", dry_run=True)["check_credentials"] == "success"
+
+    message = store_row(shop)["api_message"]
+    assert "products on N11" in message and "has contradicted the date filter" in message
 
 
 def test_a_wrong_secret_fails_the_check_at_once_without_retries(store_env, sandbox, capfd):

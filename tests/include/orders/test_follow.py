@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from include.clock import from_ms, to_ms
+from include.orders.canary import RAISED_FOR, standing_note
 from include.orders.follow import BATCH, follow_open_orders
 from include.store_status import record_settings
 from include.tables import n11_stores
@@ -109,6 +110,10 @@ def test_the_canary_speaks_once_a_day_only_when_n11_answers_contradict_the_filte
             conn.execute(n11_stores.update().values(api_message="ok"))
         sync(sandbox, shop, day + 3 * HOUR, day + 4 * HOUR)
         assert api_message(shop)[0] == "ok"  # said once a day
+        assert "N11's order listing has contradicted the date filter" in standing_note(shop, STORE.slug)
+        with shop.begin() as conn:  # a week later the raised pace and the note end
+            conn.execute(n11_stores.update().values(order_filter_contradicted_at=since - RAISED_FOR))
+        assert standing_note(shop, STORE.slug) == ""
 
 
 @pytest.mark.parametrize("reading", READINGS, ids=["filters last modification", "filters creation"])
