@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Numeric, Table
@@ -88,19 +89,33 @@ def _check_fits(table: Table, row: dict) -> None:
     """``BadPackage`` naming the order and the field when a value does not fit its column or is not a finite
     number: a raw database error would abort the window without saying which row. A text is described by its
     length only: it may be a buyer's name or address."""
-    where = f"order {row['order_number']}" + (f", line {row['order_line_id']}" if "order_line_id" in row else "")
-    for name, value in row.items():
+    for name, (kind, limit) in _limits(table).items():
+        value = row.get(name)
         if value is None:
             continue
-        kind = table.c[name].type
-        if isinstance(value, str) and getattr(kind, "length", None) and len(value) > kind.length:
-            raise BadPackage(f"{where}: {name} has {len(value)} characters; the shop table holds {kind.length}")
-        if isinstance(value, Decimal) and (not value.is_finite() or isinstance(kind, Numeric)
-                                           and abs(value) >= Decimal(10) ** (kind.precision - kind.scale)):
+        where = f"order {row['order_number']}" + (f", line {row['order_line_id']}" if "order_line_id" in row else "")
+        if kind == "text" and len(value) > limit:
+            raise BadPackage(f"{where}: {name} has {len(value)} characters; the shop table holds {limit}")
+        if kind == "amount" and not (value.is_finite() and abs(value) < limit):
             raise BadPackage(f"{where}: {name} = {value} is not an amount the shop table can hold")
-        if isinstance(value, int) and isinstance(kind, Integer) and not isinstance(kind, BigInteger) \
-                and not -2**31 <= value < 2**31:
+        if kind == "count" and not -limit <= value < limit:
             raise BadPackage(f"{where}: {name} = {value} is not a count the shop table can hold")
+
+
+@cache
+def _limits(table: Table) -> dict[str, tuple[str, Any]]:
+    """What each bounded column of ``table`` holds: text up to a length, amounts below a power of ten, 32-bit
+    counts; worked out once per table, not per row."""
+    found: dict[str, tuple[str, Any]] = {}
+    for column in table.columns:
+        kind = column.type
+        if isinstance(kind, Numeric):
+            found[column.name] = ("amount", Decimal(10) ** (kind.precision - kind.scale))
+        elif isinstance(kind, Integer) and not isinstance(kind, BigInteger):
+            found[column.name] = ("count", 2**31)
+        elif getattr(kind, "length", None):
+            found[column.name] = ("text", kind.length)
+    return found
 
 
 def _checked(package: dict) -> dict:
