@@ -22,7 +22,7 @@ from sqlalchemy import Engine, and_, or_, select, update
 from include.clock import utcnow
 from include.orders.canary import RAISED_FOR
 from include.orders.status import DEAD, UNPACKED
-from include.orders.sync import load_packages
+from include.orders.sync import load_packages, read_failure
 from include.registry import StoreConfig
 from include.tables import n11_order_packages, n11_orders, n11_stores
 from n11.client import N11Client
@@ -56,21 +56,29 @@ def follow_open_orders(client: N11Client, engine: Engine, store: StoreConfig,
         ids = [package_id for package_id in senders if package_id.isdigit()]  # not a stand-in key: N11's ids
         content = []
         if ids:
-            content, _ = client.shipment_packages_page(0, sender="ALL", by_last_modified=False, direction=None,
-                                                       package_ids=ids)
+            with _named(store, f"{len(ids)} package(s) from {ids[0]}"):
+                content, _ = client.shipment_packages_page(0, sender="ALL", by_last_modified=False, direction=None,
+                                                           package_ids=ids)
             summary.requests += 1
         answered = {str(package.get("id")): package for package in content}
         packages = [{**package, "sender": senders.get(key)} for key, package in answered.items()]
         for number, sender in sorted({(number, sender) for package_id, number, sender in batch
                                       if _needs_order(answered.get(package_id))}):
-            found, _ = client.shipment_packages_page(0, sender=sender or "ALL", by_last_modified=False,
-                                                     direction=None, order_number=number)
+            with _named(store, f"order {number}"):
+                found, _ = client.shipment_packages_page(0, sender=sender or "ALL", by_last_modified=False,
+                                                         direction=None, order_number=number)
             summary.requests += 1
             packages += [{**package, "sender": sender} for package in found]
         counts = load_packages(engine, store, packages, "look-up of open orders", _followed(store.slug, senders, now))
         summary.packages += len(batch)
         summary.orders_changed += counts.orders_updated
     return summary
+
+
+def _named(store: StoreConfig, what: str):
+    """A failed look-up named by store and what was looked up; the batches before it stay loaded."""
+    return read_failure(f"store {store.slug!r}, look-up of open orders, {what}",
+                        "the batches before it are loaded, this one is not; the next run looks it up again")
 
 
 def _followed(store: str, package_ids: Iterable[str], now: datetime):

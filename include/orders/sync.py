@@ -183,12 +183,20 @@ def _paged_forward(client: N11Client, store: StoreConfig, window: Window, part: 
 
 @contextmanager
 def _named(store: StoreConfig, window: Window, part: Window, status: str, where: str) -> Iterator[None]:
-    """A failed read named by store, window, status and page; credential refusals pass as they are."""
+    """A failed read named by store, window, status and page."""
+    where = where if part == window else f"part {part}, {where}"
+    with read_failure(f"store {store.slug!r}, window {window}: status {status} {where}",
+                      "nothing of this window was written"):
+        yield
+
+
+@contextmanager
+def read_failure(what: str, written: str) -> Iterator[None]:
+    """An N11 read that failed, even after the client's retries, raised as ``OrderFetchError`` naming ``what``
+    and what was written; credential refusals pass as they are."""
     try:
         yield
     except N11AuthError:
         raise
     except N11Error as exc:
-        where = where if part == window else f"part {part}, {where}"
-        raise OrderFetchError(f"store {store.slug!r}, window {window}: status {status} {where}: {exc}; "
-                              "nothing of this window was written") from exc
+        raise OrderFetchError(f"{what}: {exc}; {written}") from exc

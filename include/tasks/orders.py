@@ -2,38 +2,31 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import datetime
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from include.orders.approve import approve_orders as send_approvals
-from include.orders.follow import follow_open_orders
-from include.orders.sync import BadOrderData, sync_orders
+from include.orders.interval import load_interval
+from include.orders.sync import BadOrderData
 from include.tasks.store_run import store_run
 
 log = logging.getLogger(__name__)
 
 
 def load_orders(store_settings: dict, data_interval_start: datetime, data_interval_end: datetime) -> dict:
-    """Load the interval's orders, then look up the open ones (include/orders/follow.py); log a summary line
-    for each and return their counts.
+    """Load the interval's orders, then look up the open ones (include/orders/interval.py); return the counts.
 
     N11 data the shop cannot take fails at once (a retry would get the same answer); N11 failing to answer
     is raised as it is, so Airflow retries the task.
     """
     with store_run(store_settings) as run:
         try:
-            summary = sync_orders(run.client, run.engine, run.store, data_interval_start, data_interval_end)
-            log.info("%s", summary.log_line())
-            followed = follow_open_orders(run.client, run.engine, run.store)
+            summary = load_interval(run.client, run.engine, run.store, data_interval_start, data_interval_end)
         except BadOrderData as exc:
             raise AirflowFailException(str(exc)) from None
-    log.info("%s", followed.log_line(run.store.slug))
-    return {"windows": summary.windows, "pages": summary.pages, "packages": summary.packages,
-            **dataclasses.asdict(summary.counts), "followed": followed.packages,
-            "follow_requests": followed.requests}
+    return summary.counts()
 
 
 def approve_orders(store_settings: dict) -> dict:

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 
 from devtools.sandbox import N11Sandbox
-from include.orders.sync import OrderSyncError, sync_orders
+from include.orders.interval import load_interval
+from include.orders.sync import OrderSyncError
 from include.products import results, sync
 from include.products.groups import LIVE_GROUPS
 from include.registry import StoreConfig
@@ -38,7 +39,7 @@ def order_intervals(sandbox: N11Sandbox, engine: Engine, store: StoreConfig, sta
 
     def attempt(lower: datetime) -> None:
         marks.append(len(sandbox.requests))
-        sync_orders(client, engine, store, lower, lower + step)
+        load_interval(client, engine, store, lower, lower + step, now=lower + step + timedelta(minutes=5))
 
     try:
         while start < end:

@@ -55,6 +55,16 @@ def test_without_order_by_field_the_window_is_on_creation(api, account, demo_end
     assert any(not start <= row["lastModifiedDate"] < end for row in rows)
 
 
+def test_under_the_creation_reading_order_by_field_only_sorts_and_the_window_is_on_creation(
+        start_sandbox, connect, demo_end):
+    sandbox = start_sandbox(order_date_filter="created")
+    account = sandbox.state.account("demo-appkey")
+    start, end = end_ms(demo_end) - 10 * DAY_MS, end_ms(demo_end) - 5 * DAY_MS
+    rows = fetch_all(connect(sandbox), startDate=start, endDate=end, orderByField="true", sender="ALL")
+    assert {row["id"] for row in rows} == {p["id"] for p in account.packages if start <= p["_created"] < end}
+    assert any(not start <= row["lastModifiedDate"] < end for row in rows)
+
+
 def test_order_is_desc_by_last_update_unless_asc(api):
     descending = [row["lastModifiedDate"] for row in fetch_all(api, sender="ALL")]
     ascending = [row["lastModifiedDate"] for row in fetch_all(api, sender="ALL", orderByDirection="ASC")]

@@ -1,4 +1,5 @@
-"""Fixtures for the order sync: a month of sandbox orders, an N11 client without throttling, table snapshots."""
+"""Fixtures for the order sync: a month of sandbox orders under either reading of N11's date filter, an N11
+client without throttling, full runs (windows, then the follow-up of open orders), table snapshots."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from sqlalchemy import Engine, select
 from devtools.sandbox import Account, N11Sandbox, SandboxState, generate_account
 from devtools.sandbox.rules import canonical_status
 from include.clock import from_ms, to_ms
-from include.orders.sync import SyncSummary, sync_orders
+from include.orders.interval import load_interval
+from include.orders.sync import SyncSummary
 from include.registry import StoreConfig
 from include.shop_db import engine_for
 from include.tables import n11_order_lines, n11_order_packages, n11_orders
@@ -69,12 +71,25 @@ def month_account() -> Account:
                             end=MONTH_END, packages_per_day=3)
 
 
+READINGS = ["modified", "created"]
+READING_IDS = ["filters last modification", "filters creation"]
+
+
 @pytest.fixture
-def start_sandbox() -> Iterator[Callable[..., N11Sandbox]]:
-    """Start a sandbox over an account (a fresh month by default) with SandboxState options; stopped after."""
+def reading() -> str:
+    """What the sandbox's ``orderByField=true`` filters: the documented last modification unless a test module
+    runs its scenarios under both readings by overriding this fixture."""
+    return "modified"
+
+
+@pytest.fixture
+def start_sandbox(reading) -> Iterator[Callable[..., N11Sandbox]]:
+    """Start a sandbox over an account (a fresh month by default) with SandboxState options, its date filter
+    the ``reading`` unless given; stopped after."""
     started: list[N11Sandbox] = []
 
     def start(account: Account | None = None, **options) -> N11Sandbox:
+        options.setdefault("order_date_filter", reading)
         started.append(N11Sandbox(SandboxState([account or month_account()], **options)).start())
         return started[-1]
 
@@ -100,9 +115,11 @@ def account_of(sandbox: N11Sandbox) -> Account:
 
 def sync(sandbox: N11Sandbox, shop: Engine, start: datetime, end: datetime, store: StoreConfig = STORE,
          now: datetime | None = None) -> SyncSummary:
+    """One run of the orders task over [start, end) (its windows, then the follow-up of open orders) as of
+    ``now``, by default five minutes after the end, when a scheduled run starts; the windows' summary."""
     client = N11Client(TEST_KEY, TEST_SECRET, sandbox.url, FAST)
     try:
-        return sync_orders(client, shop, store, start, end, now=now)
+        return load_interval(client, shop, store, start, end, now=now or end + timedelta(minutes=5)).windows
     finally:
         client.close()
 
@@ -116,8 +133,9 @@ def sync_every(sandbox: N11Sandbox, shop: Engine, step: timedelta, store: StoreC
 
 
 def snapshot(shop: Engine, store: str = STORE.slug, *, loaded_at: bool = False) -> dict[str, list[dict]]:
-    """The three order tables of a store, keyed and sorted; without ``loaded_at`` (and ``store``) unless asked."""
-    left_out = {"store"} | (set() if loaded_at else {"loaded_at"})
+    """The three order tables of a store, keyed and sorted; without ``store`` and the follow-up's ``followed_at``,
+    and without ``loaded_at`` unless asked."""
+    left_out = {"store", "followed_at"} | (set() if loaded_at else {"loaded_at"})
     tables = {}
     with shop.connect() as conn:
         for table in (n11_orders, n11_order_packages, n11_order_lines):
@@ -132,6 +150,7 @@ ORDER_FIELDS = ("status", "customer_name", "sender", "shipping_address", "billin
 PACKAGE_FIELDS = ("order_number", "status", "sender", "last_modified")
 LINE_FIELDS = ("order_number", "package_id", "status", "stock_code", "quantity", "price", "seller_invoice_amount")
 ACTIVE = ("Created", "Picking", "Shipped", "Delivered")
+OPEN = ACTIVE[:3]
 
 
 def key_of(package: dict) -> str:
@@ -141,9 +160,20 @@ def key_of(package: dict) -> str:
     return f"{package['orderNumber']}-{min(int(line['orderLineId']) for line in package['lines'])}"
 
 
-def expected(sandbox: N11Sandbox, start: datetime = MONTH_START, end: datetime = MONTH_END) -> dict[str, dict]:
-    """What the shop must hold after loading the packages the sandbox last modified in [start, end), worked out
-    from what the sandbox knows and N11 does not send: which packages are split parents.
+def served_ms(sandbox: N11Sandbox, package: dict) -> int:
+    """The moment by which the sandbox's date filter serves a package: its last modification or its creation."""
+    return package["lastModifiedDate" if sandbox.state.order_date_filter == "modified" else "_created"]
+
+
+def expected(sandbox: N11Sandbox, start: datetime = MONTH_START, end: datetime = MONTH_END, *,
+             followed: bool = True) -> dict[str, dict]:
+    """What the shop must hold after loading the packages the sandbox's date filter serves for [start, end) (last
+    modified or created in it, by the sandbox's reading) and, unless ``followed`` is false, the follow-up of the
+    open orders they leave, worked out from what the sandbox knows and N11 does not send: which packages are split
+    parents.
+
+    The follow-up looks an open order up whole when one of its packages is answered Unpacked (a split parent
+    whose children the range does not reach) or has no id, so such an order comes in its newest state.
 
     A line is held by the package of its order that is not a split parent and lists it (parents hold only the
     old lines of a quantity split, as Unpacked or Cancelled); a live Unpacked package (a child under the older
@@ -153,8 +183,18 @@ def expected(sandbox: N11Sandbox, start: datetime = MONTH_START, end: datetime =
     """
     account = account_of(sandbox)
     with account.lock:
-        packages = [copy.deepcopy(p) for p in account.packages
-                    if to_ms(start) <= p["lastModifiedDate"] < to_ms(end)]
+        packages = [copy.deepcopy(p) for p in account.packages if to_ms(start) <= served_ms(sandbox, p) < to_ms(end)]
+        if followed:
+            tables = _tables(packages)
+            whole = {p["orderNumber"] for p in packages if tables["n11_orders"][p["orderNumber"]]["status"] in OPEN
+                     and (p["id"] is None or canonical_status(p["shipmentPackageStatus"]) == "Unpacked")}
+            packages += [copy.deepcopy(p) for p in account.packages
+                         if p["orderNumber"] in whole and not to_ms(start) <= served_ms(sandbox, p) < to_ms(end)]
+    return _tables(packages)
+
+
+def _tables(packages: list[dict]) -> dict[str, dict]:
+    """The three tables of ``expected`` for these packages."""
     orders: dict[str, dict] = {}
     stored_packages: dict[str, dict] = {}
     lines: dict[str, dict] = {}

@@ -46,9 +46,11 @@ def n11(start_sandbox) -> N11Sandbox:
 
 @pytest.fixture
 def loaded(n11, shop) -> Engine:
-    """The shop database after the orders of the sandbox's two days were extracted."""
+    """The shop database after the orders of the sandbox's two days were extracted; the sandbox's request log
+    starts after the extraction, so it holds what the approvals ask."""
     now = datetime.now(UTC)
     sync(n11, shop, now - timedelta(days=3), now, now=now + timedelta(hours=1))
+    n11.clear_log()
     return shop
 
 

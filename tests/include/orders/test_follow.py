@@ -9,28 +9,29 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from devtools.sandbox import FaultConfig
 from include.clock import from_ms, to_ms
 from include.orders.canary import RAISED_FOR, standing_note
 from include.orders.follow import BATCH, follow_open_orders
+from include.orders.sync import OrderFetchError
 from include.store_status import record_settings
 from include.tables import n11_stores
 from n11.client import N11Client
 from tests.conftest import TEST_KEY, TEST_SECRET
-from tests.include.orders.conftest import FAST, MONTH_START, STORE, account_of, add_package, expected, stored, sync
+from tests.include.orders.conftest import (
+    FAST,
+    MONTH_START,
+    READING_IDS,
+    READINGS,
+    STORE,
+    account_of,
+    add_package,
+    expected,
+    stored,
+    sync,
+)
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
-READINGS = ["modified", "created"]
-
-
-def run(sandbox, shop, end, step=HOUR):
-    """One scheduled run: the interval's windows, then the follow-up of open orders, five minutes after its end."""
-    now = end + timedelta(minutes=5)
-    sync(sandbox, shop, end - step, end, now=now)
-    client = N11Client(TEST_KEY, TEST_SECRET, sandbox.url, FAST)
-    try:
-        return follow_open_orders(client, shop, STORE, now=from_ms(to_ms(now)))
-    finally:
-        client.close()
 
 
 def api_message(shop):
@@ -38,14 +39,14 @@ def api_message(shop):
         return conn.execute(select(n11_stores.c.api_message, n11_stores.c.order_filter_contradicted_at)).one()
 
 
-@pytest.mark.parametrize("reading", READINGS, ids=["filters last modification", "filters creation"])
+@pytest.mark.parametrize("reading", READINGS, ids=READING_IDS)
 @pytest.mark.parametrize("age", [timedelta(days=1), timedelta(days=5)], ids=["a day old", "five days old"])
 def test_a_status_change_of_an_older_order_reaches_the_shop_within_two_runs_under_either_reading(
         start_sandbox, shop, reading, age):
-    sandbox = start_sandbox(order_date_filter=reading)
+    sandbox = start_sandbox()
     account, created = account_of(sandbox), MONTH_START + 10 * DAY
     add_package(account, "2000000000011", to_ms(created), shipmentPackageStatus="Created")
-    run(sandbox, shop, created + HOUR)
+    sync(sandbox, shop, created, created + HOUR)
     assert stored(shop)["n11_orders"]["2000000000011"]["status"] == "Created"
 
     changed = created + age
@@ -53,7 +54,7 @@ def test_a_status_change_of_an_older_order_reaches_the_shop_within_two_runs_unde
     ends = [changed + HOUR - timedelta(minutes=changed.minute), changed + 2 * HOUR - timedelta(minutes=changed.minute)]
     statuses = []
     for end in ends:
-        run(sandbox, shop, end)
+        sync(sandbox, shop, end - HOUR, end)
         statuses.append(stored(shop)["n11_orders"]["2000000000011"]["status"])
     assert "Shipped" in statuses
 
@@ -81,7 +82,7 @@ def test_the_pace_is_the_stores_own(start_sandbox, shop):
     sandbox = start_sandbox()
     account, created = account_of(sandbox), MONTH_START + 10 * DAY
     add_package(account, "2000000000012", to_ms(created), shipmentPackageStatus="Created")
-    run(sandbox, shop, created + HOUR)
+    sync(sandbox, shop, created, created + HOUR)
     later = created + 5 * DAY
     client = N11Client(TEST_KEY, TEST_SECRET, sandbox.url, FAST)
     try:
@@ -94,9 +95,9 @@ def test_the_pace_is_the_stores_own(start_sandbox, shop):
     assert short.packages == 0  # seven days old: past this store's four days
 
 
-@pytest.mark.parametrize("reading", READINGS, ids=["filters last modification", "filters creation"])
+@pytest.mark.parametrize("reading", READINGS, ids=READING_IDS)
 def test_the_canary_speaks_once_a_day_only_when_n11_answers_contradict_the_filter(start_sandbox, shop, reading):
-    sandbox = start_sandbox(order_date_filter=reading)
+    sandbox = start_sandbox()
     record_settings(shop, STORE)
     day = MONTH_START + 10 * DAY
     for hour in range(3):
@@ -116,12 +117,12 @@ def test_the_canary_speaks_once_a_day_only_when_n11_answers_contradict_the_filte
         assert standing_note(shop, STORE.slug) == ""
 
 
-@pytest.mark.parametrize("reading", READINGS, ids=["filters last modification", "filters creation"])
+@pytest.mark.parametrize("reading", READINGS, ids=READING_IDS)
 def test_daily_runs_with_their_follow_ups_leave_the_sandbox_month_under_either_reading(start_sandbox, shop, reading):
-    sandbox = start_sandbox(order_date_filter=reading)
+    sandbox = start_sandbox()
     end = MONTH_START + DAY
     while end <= MONTH_START + 30 * DAY:
-        run(sandbox, shop, end, step=DAY)
+        sync(sandbox, shop, end - DAY, end)
         end += DAY
     assert stored(shop) == expected(sandbox)
 
@@ -133,3 +134,25 @@ def test_the_canary_stays_quiet_when_n11_only_shifts_its_dates_by_the_overlap(st
     day = MONTH_START + 10 * DAY
     sync(sandbox, shop, day, day + 2 * DAY)
     assert api_message(shop) == (None, None)
+
+
+def test_a_failed_look_up_names_the_store_and_batch_and_the_next_run_looks_it_up_again(start_sandbox, shop):
+    sandbox = start_sandbox()
+    account, created = account_of(sandbox), MONTH_START + 10 * DAY
+    package = add_package(account, "2000000000013", to_ms(created), shipmentPackageStatus="Created")
+    sync(sandbox, shop, created, created + HOUR)
+    account.set_package_status("2000000000013", "Shipped", to_ms(created + 2 * HOUR))
+    sandbox.faults = FaultConfig(rate=1.0, kinds=("503",), paths=("/rest/delivery/",))
+    client = N11Client(TEST_KEY, TEST_SECRET, sandbox.url, FAST)
+    try:
+        with pytest.raises(OrderFetchError) as failure:
+            follow_open_orders(client, shop, STORE, now=from_ms(to_ms(created + 3 * HOUR)))
+        assert str(failure.value).startswith(
+            f"store 'shop1', look-up of open orders, 1 package(s) from {package['id']}: ")
+        assert "HTTP 503" in str(failure.value) and "the next run looks it up again" in str(failure.value)
+        assert stored(shop)["n11_orders"]["2000000000013"]["status"] == "Created"
+        sandbox.faults = FaultConfig()
+        assert follow_open_orders(client, shop, STORE, now=from_ms(to_ms(created + 3 * HOUR))).orders_changed == 1
+    finally:
+        client.close()
+    assert stored(shop)["n11_orders"]["2000000000013"]["status"] == "Shipped"

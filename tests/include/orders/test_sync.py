@@ -17,15 +17,18 @@ from include.orders.load import LoadCounts
 from include.orders.sync import PAGE_SIZE, BadOrderData, OrderFetchError, fetch_window
 from include.orders.windows import Window, order_windows
 from n11.client import N11Client
-from tests.conftest import TEST_KEY, TEST_SECRET
+from tests.conftest import DATABASES, TEST_KEY, TEST_SECRET
 from tests.include.orders.conftest import (
     FAST,
     MONTH_END,
     MONTH_START,
+    READING_IDS,
+    READINGS,
     STORE,
     account_of,
     add_package,
     expected,
+    served_ms,
     snapshot,
     stored,
     sync,
@@ -38,10 +41,21 @@ HOUR = timedelta(hours=1)
 OVERLAP = timedelta(hours=STORE.order_window_overlap_hours)
 
 
+@pytest.fixture(params=READINGS, ids=READING_IDS)
+def reading(request) -> str:
+    """Every scenario here runs under both readings of N11's date filter."""
+    return request.param
+
+
 def store(slug: str, **settings):
     return dataclasses.replace(STORE, slug=slug, **settings)
 
 
+# The slowest scenario here (720 hourly runs). The creation reading changes what N11 serves, not how the shop
+# writes it, and the documented reading runs on every database: the creation reading runs on the first.
+@pytest.mark.parametrize("reading, shop_conn", [*(("modified", db) for db in DATABASES), ("created", DATABASES[0])],
+                         indirect=["shop_conn"], ids=[*(f"{READING_IDS[0]}-{db}" for db in DATABASES),
+                                                      f"{READING_IDS[1]}-{DATABASES[0]}"])
 def test_one_monthly_run_daily_runs_and_hourly_runs_leave_identical_tables_holding_the_sandbox_month(month, shop):
     sync(month, shop, MONTH_START, MONTH_END, store("monthly"))
     sync_every(month, shop, DAY, store("daily"))
@@ -170,13 +184,13 @@ def test_bad_n11_data_fails_naming_store_window_and_id_writes_nothing_of_that_wi
         month, shop, damage, offending):
     windows = order_windows(MONTH_START, MONTH_END, OVERLAP, MONTH_END + DAY)
     account = account_of(month)
-    bad = next(p for p in account.packages if to_ms(windows[1].start + DAY) <= p["lastModifiedDate"]
+    bad = next(p for p in account.packages if to_ms(windows[1].start + DAY) <= served_ms(month, p)
                and p["shipmentPackageStatus"] != "Unpacked")
     good = {"orderNumber": bad["orderNumber"], "lines": [dict(line) for line in bad["lines"]],
             "shipmentPackageStatus": bad["shipmentPackageStatus"]}
     damage(bad)
     other = next(p for p in account.packages if p["orderNumber"] != good["orderNumber"]
-                 and windows[1].start_ms <= p["lastModifiedDate"] < windows[1].end_ms)
+                 and windows[1].start_ms <= served_ms(month, p) < windows[1].end_ms)
     other["lines"].append({**other["lines"][0], "orderLineId": 880000000})  # used by "line of another order"
 
     with pytest.raises(BadOrderData) as failure:
@@ -186,7 +200,8 @@ def test_bad_n11_data_fails_naming_store_window_and_id_writes_nothing_of_that_wi
     assert offending.format(id=bad["id"], number=good["orderNumber"], stock_code=good["lines"][0]["stockCode"]) \
         in message
     assert "nothing of this window was written" in message
-    assert stored(shop) == expected(month, windows[0].start, windows[0].end)  # only the window before it
+    # only the window before it, and no follow-up: the run failed
+    assert stored(shop) == expected(month, windows[0].start, windows[0].end, followed=False)
 
     bad.update(good)  # N11 fixed its answer
     bad.pop("_shown", None)
