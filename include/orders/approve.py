@@ -303,9 +303,8 @@ def settle_unknown(client: N11Client, engine: Engine, store: str, now: datetime)
 
 def _line_statuses(client: N11Client, order_number: str) -> dict[str, str]:
     """The status of each live line of an order, as N11 shows it now."""
-    content, _ = client.shipment_packages_page(0, order_number=order_number, sender="ALL", by_last_modified=False)
     found = {}
-    for package in content:
+    for package in client.order_packages(order_number):
         package_status = normalise_status(package.get("shipmentPackageStatus"))
         if package_status == UNPACKED:
             continue

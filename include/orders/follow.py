@@ -14,6 +14,7 @@ open package up to ``follow_days`` is looked up on every run.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,8 +66,7 @@ def follow_open_orders(client: N11Client, engine: Engine, store: StoreConfig,
         for number, sender in sorted({(number, sender) for package_id, number, sender in batch
                                       if _needs_order(answered.get(package_id))}):
             with _named(store, f"order {number}"):
-                found, _ = client.shipment_packages_page(0, sender=sender or "ALL", by_last_modified=False,
-                                                         direction=None, order_number=number)
+                found = client.order_packages(number, sender or "ALL")
             summary.requests += 1
             packages += [{**package, "sender": sender} for package in found]
         counts = load_packages(engine, store, packages, "look-up of open orders", _followed(store.slug, senders, now))
@@ -75,7 +75,7 @@ def follow_open_orders(client: N11Client, engine: Engine, store: StoreConfig,
     return summary
 
 
-def _named(store: StoreConfig, what: str):
+def _named(store: StoreConfig, what: str) -> AbstractContextManager[None]:
     """A failed look-up named by store and what was looked up; the batches before it stay loaded."""
     return read_failure(f"store {store.slug!r}, look-up of open orders, {what}",
                         "the batches before it are loaded, this one is not; the next run looks it up again")

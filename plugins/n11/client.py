@@ -201,10 +201,16 @@ class N11Client:
         answer.check(self.settings.max_pages)
         return answer.content, answer.total_pages or 0
 
+    def order_packages(self, order_number: str, sender: str = "ALL") -> list[dict]:
+        """Every package of one order (split parents and children too), by its number, whatever its dates."""
+        content, _ = self.shipment_packages_page(0, order_number=order_number, sender=sender,
+                                                 by_last_modified=False, direction=None)
+        return content
+
     def _shipment_page(self, page: int, *, start_ms: int | None = None, end_ms: int | None = None,
                        status: str | None = None, sender: str | None = "ALL", by_last_modified: bool = True,
-                       direction: str = "ASC", order_number: str | None = None, package_ids: list[str] | None = None,
-                       page_size: int = PACKAGE_PAGE_SIZE) -> Page:
+                       direction: str | None = "ASC", order_number: str | None = None,
+                       package_ids: list[str] | None = None, page_size: int = PACKAGE_PAGE_SIZE) -> Page:
         params: dict[str, Any] = {
             "startDate": start_ms, "endDate": end_ms, "status": status, "sender": sender,
             "orderByField": "true" if by_last_modified else None, "orderByDirection": direction,

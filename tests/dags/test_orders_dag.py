@@ -13,6 +13,7 @@ from include.shop_db import url_for
 from include.tables import n11_order_lines, n11_orders
 from tests.conftest import TEST_KEY
 from tests.dags.conftest import run_dag
+from tests.include.orders.conftest import add_package
 
 pytestmark = pytest.mark.dags
 
@@ -57,3 +58,27 @@ def test_bad_n11_data_fails_the_task_at_once_naming_the_store_window_and_package
     assert f"package {bad['id']} has no orderNumber" in out
     requests = len(sandbox.calls("GET", "/rest/delivery/v1/shipmentPackages"))
     assert requests == 1 + 2 * 7  # the order service check, then one series per sender and status: no retry
+
+
+def test_under_the_creation_reading_a_status_change_of_an_order_created_days_ago_reaches_the_shop(
+        store_env, sandbox):
+    sandbox.state.order_date_filter = "created"  # orderByField only sorts: the windows filter creation dates
+    shop = store_env(orders_schedule="0 0 * * *")
+    today = pendulum.now("Europe/Istanbul").start_of("day")
+    package = add_package(sandbox.state.account(TEST_KEY), "2000000000021", to_ms(today.subtract(days=2).add(hours=10)),
+                          shipmentPackageStatus="Created")
+    assert run_dag("n11_shop1_orders", logical_date=today.subtract(days=1))["load_orders"] == "success"
+    assert order_status(shop, "2000000000021") == "Created"
+
+    sandbox.state.account(TEST_KEY).set_package_status("2000000000021", "Shipped", to_ms(today.add(hours=1)))
+    sandbox.clear_log()
+    assert run_dag("n11_shop1_orders", logical_date=today)["load_orders"] == "success"
+
+    assert order_status(shop, "2000000000021") == "Shipped"  # brought by the follow-up, not by the windows
+    assert any(str(package["id"]) in call.query.get("packageIds", "").split(",")
+               for call in sandbox.calls("GET", "/rest/delivery/v1/shipmentPackages"))
+
+
+def order_status(shop, number: str) -> str:
+    with create_engine(url_for(shop)).connect() as conn:
+        return conn.execute(select(n11_orders.c.status).where(n11_orders.c.order_number == number)).scalar_one()

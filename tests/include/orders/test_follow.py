@@ -26,7 +26,6 @@ from tests.include.orders.conftest import (
     STORE,
     account_of,
     add_package,
-    expected,
     stored,
     sync,
 )
@@ -115,16 +114,6 @@ def test_the_canary_speaks_once_a_day_only_when_n11_answers_contradict_the_filte
         with shop.begin() as conn:  # a week later the raised pace and the note end
             conn.execute(n11_stores.update().values(order_filter_contradicted_at=since - RAISED_FOR))
         assert standing_note(shop, STORE.slug) == ""
-
-
-@pytest.mark.parametrize("reading", READINGS, ids=READING_IDS)
-def test_daily_runs_with_their_follow_ups_leave_the_sandbox_month_under_either_reading(start_sandbox, shop, reading):
-    sandbox = start_sandbox()
-    end = MONTH_START + DAY
-    while end <= MONTH_START + 30 * DAY:
-        sync(sandbox, shop, end - DAY, end)
-        end += DAY
-    assert stored(shop) == expected(sandbox)
 
 
 @pytest.mark.parametrize("shift", [3, -3], ids=["N11 adds 3h", "N11 subtracts 3h"])

@@ -105,6 +105,17 @@ def test_shipment_pages_are_read_to_the_end(sandbox):
     assert len(sandbox.calls("GET", SHIPMENT_PACKAGES)) == max(1, -(-len(created) // 2))
 
 
+def test_an_orders_packages_come_by_its_number_whatever_their_dates_and_sender(sandbox):
+    account = sandbox.state.account(TEST_KEY)
+    package = next(p for p in account.packages if p["_sender"] == "SELLER")
+    found = client_for(sandbox).order_packages(package["orderNumber"])
+    assert [p["id"] for p in found] == [p["id"] for p in account.packages if p["orderNumber"] == package["orderNumber"]]
+    (call,) = sandbox.calls("GET", SHIPMENT_PACKAGES)
+    assert call.query["orderNumber"] == package["orderNumber"] and call.query["sender"] == "ALL"
+    assert not {"startDate", "endDate", "orderByField"} & set(call.query)
+    assert client_for(sandbox).order_packages(package["orderNumber"], "N11") == []
+
+
 def test_a_bad_parameter_is_refused_at_once(sandbox):
     with pytest.raises(N11RequestRefused, match="ConstraintViolationException"):
         all_rows(client_for(sandbox).iter_products(page_size=300))
