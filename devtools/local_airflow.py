@@ -154,7 +154,9 @@ def stop_all(process: subprocess.Popen | None) -> None:
 def main() -> int:
     HOME.mkdir(parents=True, exist_ok=True)
     become_subreaper()
-    # Ctrl-C and SIGTERM both end in the `finally` below, whatever is running at that moment.
+    # Ctrl-C and SIGTERM both end in the `finally` below, whatever is running at that moment. SIGINT is set
+    # explicitly: a shell script that starts us in the background leaves it ignored, and Python keeps that.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     stop_parent_gone()
     process = None

@@ -86,8 +86,10 @@ def test_ctrl_c_or_sigterm_stops_every_process_five_times_in_a_row(tmp_path):
     health = f"http://localhost:{env['AIRFLOW_PORT']}/api/v2/monitor/health"
     for attempt, sig in enumerate([signal.SIGTERM, signal.SIGINT] * 2 + [signal.SIGTERM]):
         with open(tmp_path / f"make-{attempt}.log", "w") as out:
+            # As a script starting it in the background does: with SIGINT ignored, which the program inherits.
             make = subprocess.Popen(["make", "--no-print-directory", "airflow"], cwd=ROOT, env=env, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
         deadline = time.monotonic() + START_TIMEOUT
         while not answers(health):
             assert make.poll() is None, (tmp_path / f"make-{attempt}.log").read_text()
