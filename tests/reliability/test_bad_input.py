@@ -20,7 +20,16 @@ from include.products import links
 from include.products.groups import PRICE_STOCK
 from include.shop_db import dispose_engines, engine_for
 from tests.conftest import make_state
-from tests.include.orders.conftest import MONTH_END, MONTH_START, STORE, expected, month_account, stored
+from tests.include.orders.conftest import (
+    MONTH_END,
+    MONTH_START,
+    READING_IDS,
+    READINGS,
+    STORE,
+    expected,
+    month_account,
+    stored,
+)
 from tests.include.products.conftest import Harness, mirror, run_steps
 from tests.reliability.conftest import FAULTY, Retried
 from tests.reliability.drivers import order_intervals, products_run
@@ -64,8 +73,9 @@ def test_a_shop_row_without_a_stock_code_is_counted_and_the_rest_goes_out(sqlite
     dispose_engines()
 
 
-def test_an_n11_answer_in_html_fails_naming_store_window_and_status_and_writes_nothing(sqlite_shop):
-    with N11Sandbox(SandboxState([month_account()])).start() as sandbox:
+@pytest.mark.parametrize("reading", READINGS, ids=READING_IDS)
+def test_an_n11_answer_in_html_fails_naming_store_window_and_status_and_writes_nothing(sqlite_shop, reading):
+    with N11Sandbox(SandboxState([month_account()], order_date_filter=reading)).start() as sandbox:
         engine = engine_for(sqlite_shop)
         day = MONTH_START + 10 * DAY
         sandbox.faults = FaultConfig(rate=1.0, kinds=("503",), paths=("/rest/",))

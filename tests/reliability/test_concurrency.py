@@ -15,7 +15,17 @@ from include.clock import to_ms
 from include.orders import sync as order_sync
 from include.orders.windows import order_windows
 from include.shop_db import engine_for
-from tests.include.orders.conftest import MONTH_END, STORE, expected, month_account, snapshot, stored
+from tests.include.orders.conftest import (
+    MONTH_END,
+    READING_IDS,
+    READINGS,
+    STORE,
+    expected,
+    month_account,
+    served_ms,
+    snapshot,
+    stored,
+)
 from tests.reliability.conftest import FAULTY, record
 from tests.reliability.drivers import order_intervals
 
@@ -24,13 +34,14 @@ BACKFILL = (MONTH_END - 6 * DAY, MONTH_END - DAY)
 SCHEDULE = (MONTH_END - 2 * DAY, MONTH_END)
 
 
-def test_a_backfill_and_the_schedule_at_once_leave_what_one_clean_run_leaves(shop_conn, monkeypatch):
+@pytest.mark.parametrize("reading", READINGS, ids=READING_IDS)
+def test_a_backfill_and_the_schedule_at_once_leave_what_one_clean_run_leaves(shop_conn, monkeypatch, reading):
     if shop_conn.conn_type == "sqlite":
         pytest.skip("one writer at a time: SQLite is the embedded default, concurrency is a server's job")
     engine = engine_for(shop_conn)
-    with N11Sandbox(SandboxState([month_account()])).start() as sandbox:
+    with N11Sandbox(SandboxState([month_account()], order_date_filter=reading)).start() as sandbox:
         account = sandbox.state.account("test-appkey")
-        changed = next(p for p in account.packages if to_ms(SCHEDULE[0]) <= p["lastModifiedDate"] < to_ms(BACKFILL[1])
+        changed = next(p for p in account.packages if to_ms(SCHEDULE[0]) <= served_ms(sandbox, p) < to_ms(BACKFILL[1])
                        and canonical_status(p["shipmentPackageStatus"]) not in ("Unpacked", "Cancelled"))
         backfill_read, schedule_done = threading.Event(), threading.Event()
         load = order_sync.load_window
@@ -69,5 +80,5 @@ def test_a_backfill_and_the_schedule_at_once_leave_what_one_clean_run_leaves(sho
             order_windows(*SCHEDULE, timedelta(hours=3), MONTH_END)[-1]
         assert stored(engine) == expected(sandbox, first.start, last.end)
         assert stored(engine)["n11_orders"][changed["orderNumber"]]["status"] == "Cancelled"
-    record(f"concurrency on {shop_conn.conn_type}", concurrent_runs=2, orders=len(stored(engine)["n11_orders"]),
-           duplicates=0, lost_updates=0)
+    record(f"concurrency on {shop_conn.conn_type}, {reading} reading", concurrent_runs=2,
+           orders=len(stored(engine)["n11_orders"]), duplicates=0, lost_updates=0)
