@@ -93,13 +93,17 @@ def _check_fits(table: Table, row: dict) -> None:
         value = row.get(name)
         if value is None:
             continue
-        where = f"order {row['order_number']}" + (f", line {row['order_line_id']}" if "order_line_id" in row else "")
         if kind == "text" and len(value) > limit:
-            raise BadPackage(f"{where}: {name} has {len(value)} characters; the shop table holds {limit}")
+            raise BadPackage(f"{_where(row)}: {name} has {len(value)} characters; the shop table holds {limit}")
         if kind == "amount" and not (value.is_finite() and abs(value) < limit):
-            raise BadPackage(f"{where}: {name} = {value} is not an amount the shop table can hold")
+            raise BadPackage(f"{_where(row)}: {name} = {value} is not an amount the shop table can hold")
         if kind == "count" and not -limit <= value < limit:
-            raise BadPackage(f"{where}: {name} = {value} is not a count the shop table can hold")
+            raise BadPackage(f"{_where(row)}: {name} = {value} is not a count the shop table can hold")
+
+
+def _where(row: dict) -> str:
+    """The order (and line) a row belongs to, for a refusal."""
+    return f"order {row['order_number']}" + (f", line {row['order_line_id']}" if "order_line_id" in row else "")
 
 
 @cache
