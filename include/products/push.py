@@ -30,7 +30,7 @@ from n11.errors import N11BadResponse, N11RequestRefused, N11Unavailable
 log = logging.getLogger(__name__)
 batches = n11_product_push_batches
 RETAIN_DAYS = 30
-MAX_SPLIT_SENDS = 200  # sends of halves of refused batches per push: bounds the calls when N11 refuses everything
+MAX_SPLIT_SENDS = 200  # halves of refused batches sent per run: bounds the calls when N11 refuses everything
 SPLIT = "SPLIT"  # result_status of a refused batch whose halves were sent instead
 
 
@@ -149,7 +149,7 @@ def send_all(engine: Engine, client: N11Client, store: str, run_id: str,
     if refs is None:
         with engine.connect() as conn:
             refs = unsent(conn, store, run_id)
-    queue, task_ids, splits = list(refs), [], 0
+    queue, task_ids = list(refs), []
     while queue:
         ref = queue.pop(0)
         try:
@@ -158,21 +158,19 @@ def send_all(engine: Engine, client: N11Client, store: str, run_id: str,
             log.error("store %r: %s", store, exc)
             task_ids.append(None)
             continue
-        if splits < MAX_SPLIT_SENDS:
-            halves = split(engine, store, run_id, ref)
-            splits += len(halves)
-            queue[:0] = halves
+        queue[:0] = split(engine, store, run_id, ref)
     return task_ids
 
 
-def split(engine: Engine, store: str, run_id: str, ref: BatchRef, refused: bool = False) -> list[BatchRef]:
-    """If N11 refused the batch whole (in its receipt, or ``refused``: in its task's result) and it holds more than
-    one SKU: save its halves as new batches of the run and close it (``SPLIT``: its SKUs get their results from
-    the halves). Returns the halves (or nothing)."""
+def split(engine: Engine, store: str, run_id: str, ref: BatchRef, reasons: list[str] | None = None) -> list[BatchRef]:
+    """If N11 refused the batch whole (in its receipt, or in its task's result: ``reasons``), it holds more than
+    one SKU and the run has sent fewer than ``MAX_SPLIT_SENDS`` halves: save its halves as new batches of the run
+    and close it (``SPLIT``: its SKUs get their results from the halves). Returns the halves (or nothing)."""
     key = _key(store, run_id, ref)
     with engine.begin() as conn:
         batch = conn.execute(select(batches).where(key)).one()
-        if not (refused or batch.receipt_status == "REJECT") or batch.sku_count < 2 or batch.finished_at is not None:
+        if reasons is None and batch.receipt_status != "REJECT" or batch.sku_count < 2 \
+                or batch.finished_at is not None or 2 * _splits(conn, store, run_id) >= MAX_SPLIT_SENDS:
             return []
         skus = loads(batch.payload)
         now = utcnow()
@@ -180,5 +178,12 @@ def split(engine: Engine, store: str, run_id: str, ref: BatchRef, refused: bool 
         halves = [_insert(conn, store, run_id, ref.endpoint, part, now) for part in (skus[:half], skus[half:])]
         conn.execute(update(batches).where(key).values(finished_at=now, result_status=SPLIT))
     log.warning("store %r: N11 refused %s whole (%s); sending its %d SKUs again in two halves to find the refused "
-                "ones", store, ref, batch.receipt_reasons, batch.sku_count)
+                "ones", store, ref, "; ".join(reasons) if reasons is not None else batch.receipt_reasons,
+                batch.sku_count)
     return halves
+
+
+def _splits(conn: Connection, store: str, run_id: str) -> int:
+    """How many of the run's batches were split: the run's own count, whichever task split them."""
+    return conn.scalar(select(func.count()).select_from(batches).where(
+        batches.c.store == store, batches.c.run_id == run_id, batches.c.result_status == SPLIT))

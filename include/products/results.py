@@ -71,9 +71,9 @@ def collect(engine: Engine, client: N11Client, store: str, run_id: str | None = 
             else:
                 left += run_id in (None, batch.run_id)
                 continue
-        if details["status"] == "REJECT" and batch.receipt_status != "REJECT" and _resent_in_halves(
-                engine, client, store, batch, details.get("reasons") or []):
-            left += run_id in (None, batch.run_id)
+        if details["status"] == "REJECT" and batch.receipt_status != "REJECT" and batch.run_id == run_id \
+                and _resent_in_halves(engine, client, store, batch, details.get("reasons") or []):
+            left += 1
             continue
         with engine.begin() as conn:
             record(conn, store, batch, details)
@@ -83,13 +83,12 @@ def collect(engine: Engine, client: N11Client, store: str, run_id: str | None = 
 
 
 def _resent_in_halves(engine: Engine, client: N11Client, store: str, batch: Row, reasons: list[str]) -> bool:
-    """A batch N11 took but then refused whole while processing it: split and send its halves, as the push does
-    for a refused receipt, so one refused SKU does not hold back the others. False for a single SKU."""
-    halves = split(engine, store, batch.run_id, BatchRef(batch.endpoint, batch.batch_no), refused=True)
-    if halves:
-        log.warning("store %r: N11 refused task %s whole while processing it (%s); sending its SKUs again in two "
-                    "halves", store, batch.task_id, "; ".join(map(str, reasons)))
-        send_all(engine, client, store, batch.run_id, halves)
+    """A batch of this run N11 took but then refused whole while processing it: split and send its halves, as the
+    push does for a refused receipt, so one refused SKU does not hold back the others. False when it is not split
+    (a single SKU, the run's budget of halves spent). A batch of an earlier run is recorded as refused instead:
+    its values may be stale, and the next diff sends what is still wanted."""
+    halves = split(engine, store, batch.run_id, BatchRef(batch.endpoint, batch.batch_no), [str(r) for r in reasons])
+    send_all(engine, client, store, batch.run_id, halves)
     return bool(halves)
 
 

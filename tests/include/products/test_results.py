@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from devtools.sandbox import N11Sandbox, rules
+import pytest
+
+from devtools.sandbox import N11Sandbox
 from include.products import results, sync
 from include.products.groups import PRICE_STOCK, PRODUCT_UPDATE
 from include.products.sync import RunOptions
@@ -95,12 +97,17 @@ def test_a_catalogue_product_is_suspended_while_its_content_change_is_refused(ha
     assert harness.baseline(catalogue)["status"] == "Suspended"
 
 
-def test_a_rejected_batch_is_split_until_the_refused_sku_is_alone_and_the_others_go_through(harness):
+REFUSED_IN = pytest.mark.parametrize("locks", ["locked_codes", "late_locked_codes"],
+                                     ids=["in the receipt", "only when N11 processes the task"])
+
+
+@REFUSED_IN
+def test_a_rejected_batch_is_split_until_the_refused_sku_is_alone_and_the_others_go_through(harness, locks):
     codes = harness.plain(5)
     for code in codes:
         harness.change(code, quantity=harness.n11(code)["quantity"] + 2)
     bad = codes[3]
-    harness.account.locked_codes.add(bad)
+    getattr(harness.account, locks).add(bad)  # late: the receipt says IN_QUEUE, the task's result REJECT
     quantity = harness.n11(bad)["quantity"]
 
     lines = harness.sync("stock")
@@ -115,42 +122,24 @@ def test_a_rejected_batch_is_split_until_the_refused_sku_is_alone_and_the_others
 
     harness.sync("stock")  # the refused payload is not sent again unchanged
     assert harness.writes() == 0
-    harness.account.locked_codes.clear()
+    getattr(harness.account, locks).clear()
     harness.change(bad, quantity=quantity + 5)
     harness.sync("stock")
     assert harness.sent(PRICE_STOCK) == [{"stockCode": bad, "quantity": quantity + 5}]
 
 
-def test_a_batch_n11_refuses_only_when_it_processes_it_is_split_too_and_the_others_go_through(harness):
-    codes = harness.plain(5)
-    for code in codes:
-        harness.change(code, quantity=harness.n11(code)["quantity"] + 2)
-    bad = codes[1]
-    harness.account.late_locked_codes.add(bad)  # the receipt says IN_QUEUE, the task's result REJECT
-    quantity = harness.n11(bad)["quantity"]
-
-    lines = harness.sync("stock")
-
-    assert "succeeded 4, failed 0, rejected 1" in lines[0]
-    assert all(harness.n11(code)["quantity"] == harness.baseline(code)["quantity"] for code in codes if code != bad)
-    [rejected] = harness.errors(kind="reject")
-    assert rejected["stock_code"] == bad and "işlem kilidi" in json.loads(rejected["reasons"])[0]
-    assert harness.n11(bad)["quantity"] == quantity and harness.baseline(bad)["stock_failed_hash"] is not None
-    harness.sync("stock")  # the refused payload is not sent again unchanged
-    assert harness.writes() == 0
-
-
-def test_a_batch_refused_for_a_reason_of_every_sku_costs_a_bounded_number_of_calls(quick_harness, monkeypatch):
+@REFUSED_IN
+def test_a_batch_refused_for_a_reason_of_every_sku_costs_a_bounded_number_of_calls(quick_harness, monkeypatch, locks):
     harness = quick_harness
     codes = harness.plain(8)
     for code in codes:
         harness.change(code, quantity=harness.n11(code)["quantity"] + 2)
-    monkeypatch.setattr(rules, "reject_reasons", lambda kind, skus: ["Bilinmeyen bir kural ihlal edildi."])
+    getattr(harness.account, locks).update(codes)
     monkeypatch.setattr("include.products.push.MAX_SPLIT_SENDS", 4)
 
     lines = harness.sync("stock")
 
-    assert len(harness.calls(PRICE_STOCK)) == 1 + 4  # the batch, then halves until the budget is spent
+    assert len(harness.calls(PRICE_STOCK)) == 1 + 4  # the batch, then halves until the run's budget is spent
     assert "succeeded 0, failed 0, rejected 8" in lines[0]
     assert sorted(error["stock_code"] for error in harness.errors(kind="reject")) == codes
 
