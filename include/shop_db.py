@@ -66,7 +66,8 @@ def engine_for(conn: ConnectionLike) -> Engine:
     url = url_for(conn)
     key = url.render_as_string(hide_password=False)
     if key not in _engines:
-        engine = create_engine(url, pool_pre_ping=True)
+        # hide_parameters: a database error's text (task log, alerts) must not carry buyers' data from the rows
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
         create_tables(engine)
         _engines[key] = engine
     return _engines[key]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, inspect, select
+import pytest
+from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 
-from include.shop_db import create_tables, url_for
+from include.shop_db import create_tables, engine_for, url_for
 from include.tables import n11_product_links
 
 OLD = datetime(2026, 1, 1)
@@ -61,3 +63,11 @@ def test_stock_codes_differing_only_in_case_or_trailing_spaces_are_different_key
     assert found == ["0"]
     assert listed == ["sku-00011"]
     engine.dispose()
+
+
+def test_a_database_error_does_not_repeat_the_rows_values(shop_conn):
+    """Its text reaches the task log and the store's alerts: a buyer's address must not."""
+    with pytest.raises(DBAPIError) as failure, engine_for(shop_conn).begin() as conn:
+        conn.execute(text("INSERT INTO no_such_table (address) VALUES (:address)"),
+                     {"address": "Moda Mah. Bahariye Cad. No:12"})
+    assert "Bahariye" not in str(failure.value) and "parameters hidden" in str(failure.value)
