@@ -145,8 +145,7 @@ def release_lock_on_failure(dag: DAG) -> None:
     """The products tasks release the run lock when they fail, besides the store's alert (default_args)."""
     for task_id in LOCKED_TASKS:
         work = dag.get_task(task_id)
-        alerts = work.on_failure_callback or []
-        work.on_failure_callback = [release_run_lock, *(alerts if isinstance(alerts, list) else [alerts])]
+        work.on_failure_callback = [release_run_lock, *work.on_failure_callback]  # Airflow keeps a list
 
 
 @task(execution_timeout=TIMEOUTS["plan_changes"])

@@ -174,10 +174,7 @@ def main() -> int:
                 # Its own process group, so that one signal reaches the scheduler, the API server and the rest.
                 process = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, stdout=out,
                                            stderr=subprocess.STDOUT, start_new_session=True)
-                try:
-                    return process.wait()
-                finally:
-                    stop_all(process)
+                return process.wait()
     except KeyboardInterrupt:
         return 130
     finally:

@@ -26,8 +26,7 @@ class Recording(BaseNotifier):
 def sent(monkeypatch) -> list[str]:
     """What the store's channels were asked to send (instead of SMTP or Slack)."""
     messages: list[str] = []
-    monkeypatch.setattr(notify, "channels", lambda to, subject, message: [Recording(messages, subject, message)]
-                        if to == NOTIFY else [])
+    monkeypatch.setattr(notify, "channels", lambda to, subject, message: [Recording(messages, subject, message)])
     return messages
 
 
