@@ -52,7 +52,7 @@ SLUG = "demo"
 
 
 def base_env() -> dict[str, str]:
-    """Airflow on SQLite in `.airflow/`, reading this project's DAGs."""
+    """Airflow on SQLite in the demo's Airflow home (``HOME``), reading this project's DAGs."""
     return {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # standalone runs `airflow`

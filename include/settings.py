@@ -147,7 +147,8 @@ class Notify:
 
 
 NotifyTo = Annotated[Notify | None, Field(description="a mapping with email (a list of addresses) and/or "
-                                          "slack_conn_id (an Airflow connection id)")]
+                                          "slack_conn_id (an Airflow connection id) with an optional "
+                                          "slack_channel")]
 
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid"))

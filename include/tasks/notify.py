@@ -15,9 +15,7 @@ import logging
 
 from airflow.sdk import BaseNotifier
 
-from include import notifications
 from include.clock import utcnow
-from include.tasks.store_run import CredentialsRefused, shop_engine
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +41,8 @@ def channels(notify: dict, subject: str, message: str) -> list[BaseNotifier]:
 
 
 def problem_of(context) -> str:
+    from include.tasks.store_run import CredentialsRefused  # here, not at the top: the DAG file imports this module
+
     exception = context.get("exception")
     if isinstance(exception, CredentialsRefused):
         return CREDENTIALS
@@ -58,6 +58,9 @@ class StoreFailureNotifier(BaseNotifier):
         self.slug, self.notify_to, self.shop_conn_id = slug, notify, shop_conn_id
 
     def notify(self, context) -> None:
+        from include import notifications  # here, not at the top: the DAG file imports this module at parse
+        from include.tasks.store_run import shop_engine
+
         ti = context["ti"]
         problem = problem_of(context)
         subject = f"n11-airflow: store {self.slug!r}: {ti.dag_id}.{ti.task_id} failed"
@@ -71,9 +74,11 @@ class StoreFailureNotifier(BaseNotifier):
         if not fresh:
             log.info("store %r: problem %r was announced within the hour; not again", self.slug, problem)
             return
+        announced = []
         for channel in channels(self.notify_to, subject, message):
             try:  # notify(), not the call: the call renders the text as a Jinja template, and a failure's text
                 channel.notify(context)  # may hold "{{ ... }}" (from N11 or a shop row) that would read secrets
+                announced.append(type(channel).__name__)
             except Exception as exc:
                 log.warning("store %r: alert through %s failed: %s", self.slug, type(channel).__name__, exc)
-        log.info("store %r: announced problem %r to %s", self.slug, problem, sorted(self.notify_to))
+        log.info("store %r: problem %r announced through %s", self.slug, problem, announced or "no channel")
