@@ -18,10 +18,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--order-date-filter", choices=("modified", "created"), default="modified",
                         help="what orderByField=true filters: the last modification (as documented) or creation")
+    parser.add_argument("--empty-pages", type=int, choices=(0, 1), default=0,
+                        help="the totalPages of an empty answer: 0, or 1 as N11 answers a queued task's details")
     args = parser.parse_args(argv)
     # Turn SIGTERM into a normal exit, so a supervisor's stop closes the socket like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    state = SandboxState([generate_account(args.seed)], order_date_filter=args.order_date_filter)
+    state = SandboxState([generate_account(args.seed)], order_date_filter=args.order_date_filter,
+                         empty_pages=args.empty_pages)
     with N11Sandbox(state, args.host, args.port) as sandbox:
         filtered = "creation" if args.order_date_filter == "created" else "last modification"
         print(f"N11 sandbox serving {sandbox.url} (appkey: {DEMO_API_KEY}, orderByField filters {filtered}); "

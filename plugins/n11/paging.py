@@ -3,7 +3,8 @@ cannot be true.
 
 N11 pages three ways (Spring pages on ``/ms``, ``totalPages`` only on ``/rest``, a nested Spring page in task
 details); each endpoint turns its answer into a ``Page`` and the ``Paginator`` owns the loop. It ends at the
-first end signal (an empty page, ``last``, ``totalPages``) and fails with ``N11PagingError``, naming the
+first end signal (an empty page, ``last``, ``totalPages``), accepting every honest shape of an end (an empty
+answer calling itself zero pages or one, a short last page), and fails with ``N11PagingError``, naming the
 endpoint and the numbers, when a page contradicts itself or the loop would not end: more pages than the totals
 allow or than a read may take (``max_pages``), a page holding more rows than its size, an empty page with more
 pages announced after it, ``last`` disagreeing with ``totalPages``, a page repeating the one before. So a lying
@@ -46,7 +47,8 @@ class Page:
         if pages is not None and pages > max_pages:
             self._lie(f"announces totalPages {pages}, more than the {max_pages} pages one read may take "
                       "(the connection extra max_pages)")
-        if pages is not None and elements is not None and size and pages > math.ceil(elements / size):
+        # an empty answer may call itself one page (N11 does, for a queued task) or none: both are honest
+        if pages is not None and elements is not None and size and pages > max(1, math.ceil(elements / size)):
             self._lie(f"announces totalPages {pages}, but totalElements {elements} in pages of {size} make "
                       f"{math.ceil(elements / size)}")
         if size and len(self.content) > size:

@@ -110,6 +110,18 @@ def test_a_run_pushes_the_shops_changes_and_records_n11s_answers(demo_shop, sand
     assert sandbox.calls("POST", PRICE_STOCK) == [] and sandbox.calls("POST", PRODUCT_UPDATE) == []
 
 
+def test_tasks_n11_finishes_after_two_polls_complete_through_the_sensors_own_pokes(demo_shop, sandbox):
+    """N11 calls a queued task's empty details one page: the sensor waits on, as shipped, and no try fails."""
+    sandbox.state.queue_polls, sandbox.state.empty_pages = 2, 1
+    started = time.monotonic()
+    run = load_dag("n11_shop1_products").test()
+    print(f"products run with N11 answering after two polls: {time.monotonic() - started:.1f} s")
+
+    tries = {ti.task_id: (str(ti.state), ti.try_number) for ti in run.get_task_instances()}
+    assert tries == dict.fromkeys(TASKS, ("success", 1))
+    assert len(sandbox.calls("POST", "/ms/product/task-details/page-query")) >= 2 * 2
+
+
 def test_a_dry_run_through_airflow_sends_nothing(demo_shop, sandbox, logged):
     states = run_products(dry_run=True)
 

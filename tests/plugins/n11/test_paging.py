@@ -62,8 +62,26 @@ def test_a_read_ends_at_the_first_end_signal(script, calls):
     assert read(script) == ([script(0)["content"], script(1)["content"], script(2)["content"]], calls)
 
 
-def test_an_empty_store_is_one_call():
-    assert read(lambda n: spring(n, 0, elements=0, pages=0, last=True)) == ([], 1)
+@pytest.mark.parametrize("claims", [
+    {"elements": 0, "pages": 0, "last": True},
+    {"elements": 0, "pages": 1, "last": True},
+    {"elements": 0, "pages": 1},
+    {"elements": 0, "pages": 0},
+    {"last": True},
+    {},
+], ids=["0 pages, last", "1 page, last", "1 page", "0 pages", "last only", "no totals"])
+def test_an_empty_answer_is_one_call_however_it_counts_its_pages(claims):
+    assert read(lambda n: spring(n, 0, **claims)) == ([], 1)
+
+
+def test_a_short_last_page_ends_the_read():
+    assert read(lambda n: spring(n, 250 if n == 0 else 1, elements=251, pages=2, last=n == 1))[1] == 2
+
+
+def test_an_empty_answer_announcing_two_pages_is_refused():
+    message, calls = refused(lambda n: spring(n, 0, elements=0, pages=2, last=False))
+    assert calls == 1
+    assert "totalPages 2, but totalElements 0 in pages of 250 make 0" in message
 
 
 # --- lies ---------------------------------------------------------------------------------------------------
@@ -131,6 +149,14 @@ def test_shipment_pages_obey_the_same_rules():
         with pytest.raises(N11PagingError, match=f"{SHIPMENT_PACKAGES} page 0 announces totalPages 100000000"):
             list(client.iter_shipment_packages(status="Created"))
         assert len(server.received) == 2
+
+
+def test_a_queued_task_whose_details_call_an_empty_answer_one_page_is_read_as_queued():
+    queued = {"taskId": 7, "status": "IN_QUEUE", "skus": spring(0, 0, elements=0, pages=1, size=100, last=True)}
+    with server_of(lambda n: queued) as server:
+        client = N11Client(TEST_KEY, TEST_SECRET, server.url, FAST)
+        assert client.get_task_details(7) == {"taskId": 7, "status": "IN_QUEUE", "reasons": [], "items": []}
+        assert len(server.received) == 1
 
 
 def test_task_detail_pages_obey_the_same_rules():
