@@ -217,12 +217,13 @@ def _int_param(params: Mapping[str, Any], name: str, default: int | None) -> int
         ) from None
 
 
-def _page(rows: list, page: int, size: int, repeat: bool = False) -> tuple[list, int]:
-    """The rows on a page (from 0) and the number of pages; with ``repeat`` every page after the first starts
-    with the last row of the page before it (as when a row arrives ahead of it between two requests)."""
+def _page(rows: list, page: int, size: int, repeat: bool = False, empty_pages: int = 0) -> tuple[list, int]:
+    """The rows on a page (from 0) and the number of pages (``empty_pages`` when there are no rows); with
+    ``repeat`` every page after the first starts with the last row of the page before it (as when a row arrives
+    ahead of it between two requests)."""
     stride = size - 1 if repeat and size > 1 else size
     pages = 1 if len(rows) <= size else 1 + math.ceil((len(rows) - size) / stride)
-    return rows[page * stride : page * stride + size], pages if rows else 0
+    return rows[page * stride : page * stride + size], pages if rows else empty_pages
 
 
 class SandboxState:
@@ -239,15 +240,20 @@ class SandboxState:
         repeat_page_edge: bool = False,
         page_hook: Callable[[Account, Mapping[str, str]], None] | None = None,
         order_date_filter: str = "modified",
+        empty_pages: int = 0,
     ) -> None:
         """``repeat_page_edge`` repeats a row across two pages of every listing; ``page_hook(account, query)``
         runs before each shipment-package page is answered, so a test can change a package between pages;
         ``queue_polls`` is how many polls a write task stays IN_QUEUE; ``order_date_filter`` is what
         ``orderByField=true`` makes the date window filter: ``"modified"`` (lastModifiedDate, as N11's pages
-        say) or ``"created"`` (it only sorts: the window filters creation dates, as without it)."""
+        say) or ``"created"`` (it only sorts: the window filters creation dates, as without it); ``empty_pages``
+        is the ``totalPages`` of an empty answer: 0, or 1 as N11 answers a queued task's details."""
         if order_date_filter not in ("modified", "created"):
             raise ValueError("order_date_filter must be 'modified' or 'created'")
         self.order_date_filter = order_date_filter
+        if empty_pages not in (0, 1):
+            raise ValueError("empty_pages must be 0 or 1")
+        self.empty_pages = empty_pages
         if rest_auth_style not in ("403", "400"):
             raise ValueError("rest_auth_style must be '403' or '400'")
         if item_fail_spelling not in ("FAIL", "Fail"):
@@ -323,7 +329,7 @@ class SandboxState:
                 ),
                 key=lambda row: row["n11ProductId"],
             )
-            content, total_pages = _page(rows, page, size, self.repeat_page_edge)
+            content, total_pages = _page(rows, page, size, self.repeat_page_edge, self.empty_pages)
             content = copy.deepcopy(content)
         return {
             "content": content,
@@ -379,7 +385,7 @@ class SandboxState:
                 key=lambda package: (package["lastModifiedDate"], package["id"] or 0),
                 reverse=params.get("orderByDirection", "DESC").upper() != "ASC",
             )
-            content, total_pages = _page(rows, page, size, self.repeat_page_edge)
+            content, total_pages = _page(rows, page, size, self.repeat_page_edge, self.empty_pages)
             content = [public(package) for package in content]
         return {
             "content": content,
@@ -392,9 +398,10 @@ class SandboxState:
     def update_order_lines(self, account: Account, body: Any) -> dict:
         """PUT /rest/order/v1/update: approve lines (Created to Picking), one result per line in ``content``.
 
-        A line that is unknown to the account, not Created, or fulfilled from N11's warehouse fails with a reason;
-        an accepted line turns Picking, and so does its package once none of its lines is Created, with a new
-        ``lastModifiedDate``.
+        N11 approves packages: a line whose package is Created moves the whole package, every line of it, to
+        Picking with a new ``lastModifiedDate``; a line whose package is no longer Created (a second line of
+        the same package in the same call too) fails with ``Kalem <status> durumunda, onaylanamaz``, as does a
+        line that is not Created itself. An unknown line, or one fulfilled from N11's warehouse, fails too.
         """
         lines = body.get("lines") if isinstance(body, dict) else None
         if not isinstance(lines, list) or not lines:
@@ -413,7 +420,7 @@ class SandboxState:
 
     @staticmethod
     def _approve_line(account: Account, line_id: Any, now_ms: int) -> str | None:
-        """Approve one line under the account's lock; N11's reason when it cannot be approved."""
+        """Approve one line's package under the account's lock; N11's reason when it cannot be approved."""
         for package in account.packages:
             if rules.canonical_status(package["shipmentPackageStatus"]) == rules.UNPACKED:
                 continue
@@ -422,17 +429,15 @@ class SandboxState:
                 continue
             if package["_sender"] != "SELLER":
                 return "N11 deposundan gönderilen siparişler satıcı tarafından onaylanamaz."
-            status = rules.canonical_status(line.get("orderItemLineItemStatusName")
-                                            or package["shipmentPackageStatus"])
-            if status != CREATED:
-                return f"Sipariş kalemi onaylanabilir durumda değil (durum: {status})."
-            line["orderItemLineItemStatusName"] = PICKING
-            modified_ms = max(now_ms, package["lastModifiedDate"] + 1)
-            if all(rules.canonical_status(other.get("orderItemLineItemStatusName")) != CREATED
-                   for other in package["lines"]):
-                Account._stamp(package, PICKING, modified_ms)
-            else:
-                package["lastModifiedDate"] = modified_ms
+            package_status = rules.canonical_status(package["shipmentPackageStatus"])
+            status = rules.canonical_status(line.get("orderItemLineItemStatusName")) or package_status
+            shown = status if status != CREATED else package_status
+            if shown != CREATED:
+                return f"Kalem {shown} durumunda, onaylanamaz"
+            for other in package["lines"]:
+                if rules.canonical_status(other.get("orderItemLineItemStatusName")) == CREATED:
+                    other["orderItemLineItemStatusName"] = PICKING
+            Account._stamp(package, PICKING, max(now_ms, package["lastModifiedDate"] + 1))
             return None
         return f"Sipariş kalemi bulunamadı: {line_id}"
 
@@ -482,7 +487,7 @@ class SandboxState:
                 task.polls += 1
                 if task.polls > self.queue_polls:
                     self._process(account, task)
-            items, total_pages = _page(task.items, page, size)
+            items, total_pages = _page(task.items, page, size, empty_pages=self.empty_pages)
             items = copy.deepcopy(items)
             return {
                 "taskId": task.id,

@@ -7,6 +7,12 @@ and ``sent_at`` set, committed) before the call, and only rows never claimed can
 overlapping runs and crashes cannot send a line twice. N11's per-line answer becomes ``result`` (accepted or
 failed, with N11's reason); a failed line is never sent again unless the shop clears its row.
 
+The result says whether the goal is reached, and N11's state decides it: N11 approves whole packages, so the
+second line of a package sent in one call is answered ``FAIL: Kalem Picking durumunda`` although it is Picking.
+A refused line's order is looked up, and a line N11 shows Picking or later is accepted, N11's words kept in the
+reason. A row whose line the shop already holds past Created (approved in N11's panel, say) is accepted
+without sending.
+
 A send without a usable answer (timeout, 5xx, a worker that died mid-call) is ``unknown``: N11 may have taken
 it. It is settled, not resent: once SETTLE has passed, the line's status decides, as the shop's last extraction
 shows it, or else as a look-up of its order on N11 shows it. Picking or later means accepted; Created means
@@ -26,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from include.clock import utcnow
 from include.orders.load import refresh_orders
-from include.orders.status import UNPACKED, normalise_status
+from include.orders.status import APPROVED, CREATED, PICKING, UNPACKED, normalise_status
 from include.registry import StoreConfig
 from include.shop_db import in_transaction
 from include.tables import UtcDateTime, n11_order_actions, n11_order_lines, n11_order_packages, n11_orders
@@ -39,8 +45,6 @@ actions, lines, orders, packages = n11_order_actions, n11_order_lines, n11_order
 APPROVE = "approve"
 AUTO = "auto"
 SELLER = "SELLER"
-CREATED, PICKING = "Created", "Picking"
-APPROVED_STATUSES = ("Picking", "Shipped", "Delivered")  # a line that reached these was approved
 ACCEPTED, FAILED, REFUSED, UNKNOWN = "accepted", "failed", "refused", "unknown"
 # N11 documents no limit on the lines of one approval call. 100 is its largest order-listing page, so one call
 # approves at most what one page shows, and a call whose outcome is lost leaves at most 100 lines to settle.
@@ -60,6 +64,7 @@ class ApprovalSummary:
     auto: bool
     requested: int = 0  # rows the DAG added for automatic approval
     refused: int = 0  # rows refused without sending (bad action, unknown line, another store's, not Created)
+    reached: int = 0  # rows whose line N11 already showed approved: accepted without sending
     settled: int = 0  # unknown outcomes decided by the line's status
     resent: int = 0  # of those, lines N11 still showed Created: sent again
     calls: int = 0
@@ -70,7 +75,7 @@ class ApprovalSummary:
 
     def idle_reason(self) -> str | None:
         """Why the run had nothing to do, or None when it did something."""
-        if self.sent or self.refused or self.settled:
+        if self.sent or self.refused or self.reached or self.settled:
             return None
         if self.auto:
             return (f"store {self.store!r}: nothing to approve: no seller-fulfilled line is waiting in Created and "
@@ -81,7 +86,8 @@ class ApprovalSummary:
     def log_line(self) -> str:
         return (f"store {self.store!r}, order approval (auto {'on' if self.auto else 'off'}): lines sent "
                 f"{self.sent} in {self.calls} call(s), accepted {self.accepted}, failed {self.failed}, outcome "
-                f"unknown {self.unknown}; refused without sending {self.refused}; earlier unknown outcomes settled "
+                f"unknown {self.unknown}; refused without sending {self.refused}, already approved on N11 "
+                f"{self.reached}; earlier unknown outcomes settled "
                 f"{self.settled} (sent again {self.resent}); added for automatic approval {self.requested}")
 
     def counts(self) -> dict[str, int]:
@@ -96,6 +102,7 @@ def approve_orders(client: N11Client, engine: Engine, store: StoreConfig) -> App
     if store.auto_approve_orders:
         summary.requested = request_automatic(engine, slug, utcnow())
     with engine.begin() as conn:
+        summary.reached = accept_reached(conn, slug, utcnow())
         summary.refused = refuse_bad_rows(conn, slug, utcnow())
     summary.settled, summary.resent = settle_unknown(client, engine, slug, utcnow())
     with engine.connect() as conn:
@@ -127,6 +134,24 @@ def request_automatic(engine: Engine, store: str, now: datetime) -> int:
     except IntegrityError:  # an overlapping run added them first: they are there, which is all that counts
         log.info("store %r: another run added the automatic approvals at the same time", store)
         return 0
+
+
+def accept_reached(conn: Connection, store: str, now: datetime) -> int:
+    """Accept, without sending, the waiting approve rows whose line the shop holds approved already (its status
+    comes from N11's pages: approved in N11's panel, or by an earlier call); returns how many."""
+    rows = conn.execute(
+        select(actions.c.order_line_id, lines.c.status)
+        .select_from(actions.join(lines, and_(lines.c.store == actions.c.store,
+                                              lines.c.order_line_id == actions.c.order_line_id)))
+        .where(_waiting(store), lines.c.status.in_(APPROVED))).all()
+    for row in rows:
+        conn.execute(update(actions).where(_waiting(store), actions.c.order_line_id == row.order_line_id).values(
+            result=ACCEPTED, answered_at=now,
+            reason=f"N11 already shows the line {row.status} (approved before this run): not sent"))
+    if rows:
+        log.info("store %r: %d line(s) to approve were approved on N11 already: accepted without sending", store,
+                 len(rows))
+    return len(rows)
 
 
 def refuse_bad_rows(conn: Connection, store: str, now: datetime) -> int:
@@ -199,6 +224,7 @@ def send_batch(client: N11Client, engine: Engine, store: str, line_ids: list[str
         outcome = {line: (UNKNOWN, f"{exc}. Settled by the line's status after {SETTLE}") for line in claimed}
     else:
         outcome = _per_line(claimed, results)
+        _settle_refusals(client, engine, store, outcome)
     summary.calls += 1
     summary.sent += len(claimed)
     with engine.begin() as conn:
@@ -224,6 +250,32 @@ def _per_line(claimed: list[str], results: list[dict]) -> dict[str, tuple[str, s
         else:
             outcome[line] = (FAILED, "; ".join(item["reasons"]) or f"N11 answered {item['status'] or 'nothing'}")
     return outcome
+
+
+def _settle_refusals(client: N11Client, engine: Engine, store: str,
+                     outcome: dict[str, tuple[str, str | None]]) -> None:
+    """Turn a refused line that N11 shows approved into accepted, keeping N11's words: the goal is reached.
+
+    N11 approves packages, so a call with two lines of one package moves it with the first and refuses the second.
+    The refused lines' orders are looked up (at most ``MAX_LOOKUPS``); a look-up that fails leaves N11's answer.
+    """
+    refused = [line for line, (result, _) in outcome.items() if result == FAILED]
+    if not refused:
+        return
+    with engine.connect() as conn:
+        numbers = conn.execute(select(lines.c.order_number).distinct().where(
+            lines.c.store == store, lines.c.order_line_id.in_(refused))).scalars().all()
+    statuses: dict[str, str] = {}
+    for number in sorted(numbers)[:MAX_LOOKUPS]:
+        try:
+            statuses.update(_line_statuses(client, number))
+        except N11AuthError:
+            raise
+        except N11Error as exc:
+            log.warning("store %r: could not look up order %s to check a refused approval: %s", store, number, exc)
+    for line in refused:
+        if statuses.get(line) in APPROVED:
+            outcome[line] = (ACCEPTED, f"N11 answered: {outcome[line][1]}; N11 shows the line {statuses[line]}")
 
 
 def _record(conn: Connection, store: str, attempt: str, outcome: dict[str, tuple[str, str | None]],
@@ -325,7 +377,7 @@ def _settle(conn: Connection, store: str, row, status: str | None, now: datetime
             reason=f"the send at {sent} got no usable answer and N11 still showed the line {CREATED} at "
                    f"{now:%Y-%m-%d %H:%M:%S} UTC: sent again"))
         return 1
-    if status in APPROVED_STATUSES:
+    if status in APPROVED:
         values = {"result": ACCEPTED, "reason": f"the send at {sent} got no usable answer; N11 later showed the "
                                                 f"line {status}"}
         mark_picking(conn, store, [row.order_line_id])

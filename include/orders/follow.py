@@ -22,14 +22,13 @@ from sqlalchemy import Engine, and_, or_, select, update
 
 from include.clock import utcnow
 from include.orders.canary import RAISED_FOR
-from include.orders.status import DEAD, UNPACKED
+from include.orders.status import DEAD, OPEN, UNPACKED
 from include.orders.sync import load_packages, read_failure
 from include.registry import StoreConfig
 from include.tables import n11_order_packages, n11_orders, n11_stores
 from n11.client import N11Client
 
 BATCH = 50  # package ids per look-up: an answer fits one page of 100
-OPEN_ORDER = ("Created", "Picking", "Shipped")
 
 
 @dataclass
@@ -113,7 +112,7 @@ def _due_packages(engine: Engine, config: StoreConfig, now: datetime) -> list[tu
         query = (select(packages.c.package_id, packages.c.order_number, packages.c.sender)
                  .join(orders, and_(orders.c.store == packages.c.store,
                                     orders.c.order_number == packages.c.order_number))
-                 .where(packages.c.store == store, orders.c.status.in_(OPEN_ORDER),
+                 .where(packages.c.store == store, orders.c.status.in_(OPEN),
                         packages.c.status.notin_(DEAD), or_(every_run, daily))
                  .order_by(packages.c.followed_at.is_not(None), packages.c.followed_at, packages.c.package_id))
         return [tuple(row) for row in conn.execute(query)]

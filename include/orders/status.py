@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 ACTIVE = ("Created", "Picking", "Shipped", "Delivered")  # in the order a package advances
+CREATED, PICKING = ACTIVE[:2]
+APPROVED = ACTIVE[1:]  # a line that reached one of these was approved, by whoever
+OPEN = ACTIVE[:-1]  # an order in one of these still changes on N11
 DEAD = ("Cancelled", "UnSupplied")
 UNPACKED = "Unpacked"
 STATUSES = (*ACTIVE, *DEAD, UNPACKED)

@@ -23,14 +23,29 @@ def live(account, sender="SELLER", status="Created") -> list[dict]:
             and canonical_status(p["shipmentPackageStatus"]) == status and p["shipmentPackageStatus"] == status]
 
 
-def test_approving_every_line_of_a_created_package_moves_it_to_picking_with_a_new_last_modified(api, account):
+def test_approving_a_line_moves_its_whole_package_to_picking_with_a_new_last_modified(api, account):
     package = live(account)[0]
+    package["lines"].append(dict(package["lines"][0], orderLineId=package["lines"][0]["orderLineId"] + 10**6))
     before = package["lastModifiedDate"]
-    results = approve(api, *(line["orderLineId"] for line in package["lines"]))
+    results = approve(api, package["lines"][0]["orderLineId"])
 
     assert {item["status"] for item in results.values()} == {"SUCCESS"}
     assert package["shipmentPackageStatus"] == "Picking" and package["lastModifiedDate"] > before
     assert package["packageHistories"][-1] == {"createdDate": package["lastModifiedDate"], "status": "Picking"}
+    assert {line["orderItemLineItemStatusName"] for line in package["lines"]} == {"Picking"}
+
+
+def test_the_second_line_of_a_package_in_the_same_call_fails_as_picking(api, account):
+    """N11 approves packages: the first line moves the package, the second finds it Picking."""
+    package = live(account)[0]
+    first = package["lines"][0]["orderLineId"]
+    package["lines"].append(dict(package["lines"][0], orderLineId=first + 10**6))
+
+    results = approve(api, first, first + 10**6)
+
+    assert results[first]["status"] == "SUCCESS"
+    assert results[first + 10**6] == {"lineId": first + 10**6, "status": "FAIL",
+                                      "reasons": ["Kalem Picking durumunda, onaylanamaz"]}
     assert {line["orderItemLineItemStatusName"] for line in package["lines"]} == {"Picking"}
 
 
@@ -54,17 +69,6 @@ def test_a_line_approved_twice_fails_the_second_time(api, account):
     line_id = live(account)[0]["lines"][0]["orderLineId"]
     assert approve(api, line_id)[line_id]["status"] == "SUCCESS"
     assert approve(api, line_id)[line_id]["status"] == "FAIL"
-
-
-def test_a_package_with_lines_left_in_created_stays_created_but_shows_the_change(api, account):
-    package = live(account)[0]
-    approved = [line["orderLineId"] for line in package["lines"]]
-    package["lines"].append(dict(package["lines"][0], orderLineId=max(approved) + 10**6))
-    before = package["lastModifiedDate"]
-    approve(api, *approved)
-    assert package["shipmentPackageStatus"] == "Created" and package["lastModifiedDate"] > before
-    statuses = [line["orderItemLineItemStatusName"] for line in package["lines"]]
-    assert statuses == ["Picking"] * len(approved) + ["Created"]
 
 
 def test_the_lines_of_a_split_parent_are_approved_in_the_child_that_holds_them(api, account):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
 from devtools.sandbox import Account, FaultConfig, N11Sandbox, generate_account
 from devtools.sandbox.rules import UNPACKED, canonical_status
@@ -195,13 +195,12 @@ def test_a_line_n11_refuses_keeps_n11s_reason_and_is_not_sent_again(n11, loaded)
 
     row = action_rows(loaded)[(line, "approve")]
     assert summary.failed == 1 and row["result"] == "failed"
-    assert row["reason"] == "Sipariş kalemi onaylanabilir durumda değil (durum: Cancelled)."
+    assert row["reason"] == "Kalem Cancelled durumunda, onaylanamaz"
     assert sent_lines(n11).count(line) == 1 and shop_lines(loaded)[line] == "Created"
 
 
 def test_bad_requests_are_refused_with_a_reason_and_never_sent_beside_good_ones(n11, loaded):
     created = created_seller_lines(loaded)
-    picking = next(iter(shop_lines(loaded, "Picking")))
     with loaded.begin() as conn:  # a line another store of the same shop holds
         row = conn.execute(select(n11_order_lines).where(n11_order_lines.c.order_line_id == created[0])).mappings()
         row = row.one()
@@ -209,7 +208,10 @@ def test_bad_requests_are_refused_with_a_reason_and_never_sent_beside_good_ones(
     request(loaded, created[1], action="cancel")
     request(loaded, created[2], action="Approve ")
     request(loaded, created[2])  # a separate row on every database: only this one is sent
-    request(loaded, "123456", "77", picking)
+    with loaded.begin() as conn:  # a line the shop holds cancelled
+        conn.execute(update(n11_order_lines).where(n11_order_lines.c.order_line_id == created[3])
+                     .values(status="Cancelled"))
+    request(loaded, "123456", "77", created[3])
 
     summary = run(n11, loaded)
 
@@ -220,11 +222,61 @@ def test_bad_requests_are_refused_with_a_reason_and_never_sent_beside_good_ones(
         (created[2], "Approve "): ("refused", "unknown action 'Approve ': the only action is 'approve'"),
         ("123456", "approve"): ("refused", "no order line 123456 of store 'shop1' in n11_order_lines"),
         ("77", "approve"): ("refused", "the order line belongs to store 'shop2', not 'shop1'"),
-        (picking, "approve"): ("refused", "the line is Picking in the shop database; N11 approves only lines "
-                                          "in Created"),
+        (created[3], "approve"): ("refused", "the line is Cancelled in the shop database; N11 approves only "
+                                             "lines in Created"),
     }
     assert all(row["sent_at"] is None and row["requested_at"] is not None for key, row in rows.items()
                if key != (created[2], "approve"))
+
+
+def test_two_lines_of_one_package_in_one_call_are_both_accepted_keeping_n11s_words(n11, loaded):
+    """N11 approves packages: it moves the package with the first line and answers the second FAIL."""
+    with loaded.connect() as conn:
+        package = conn.execute(select(n11_order_lines.c.package_id).where(
+            n11_order_lines.c.store == STORE.slug, n11_order_lines.c.order_line_id.in_(created_seller_lines(loaded)))
+            .group_by(n11_order_lines.c.package_id).having(func.count() >= 2)
+            .order_by(n11_order_lines.c.package_id)).scalars().first()
+        pair = conn.execute(select(n11_order_lines.c.order_line_id).where(
+            n11_order_lines.c.package_id == package).order_by(n11_order_lines.c.order_line_id)).scalars().all()[:2]
+    request(loaded, *pair)
+
+    summary = run(n11, loaded)
+
+    [call] = n11.calls("PUT", UPDATE)
+    assert [str(line["lineId"]) for line in call.body["lines"]] == pair
+    rows = action_rows(loaded)
+    assert summary.accepted == 2 and summary.failed == 0
+    assert [rows[(line, "approve")]["result"] for line in pair] == ["accepted", "accepted"]
+    assert rows[(pair[1], "approve")]["reason"] == ("N11 answered: Kalem Picking durumunda, onaylanamaz; N11 shows "
+                                                    "the line Picking")
+    assert {shop_lines(loaded)[line] for line in pair} == {"Picking"}
+    assert run(n11, loaded).idle_reason() is not None and len(n11.calls("PUT", UPDATE)) == 1
+
+
+def test_a_line_approved_in_n11s_panel_before_the_run_is_accepted(n11, loaded):
+    """Seen by the extraction, it is accepted without sending; approved after it, N11's refusal is checked."""
+    seen, unseen = created_seller_lines(loaded)[:2]
+    account, now_ms = n11.state.account(TEST_KEY), int(datetime.now(UTC).timestamp() * 1000)
+    with loaded.connect() as conn:
+        numbers = dict(conn.execute(select(n11_order_lines.c.order_line_id, n11_order_lines.c.order_number).where(
+            n11_order_lines.c.order_line_id.in_([seen, unseen]))).all())
+    assert numbers[seen] != numbers[unseen]
+    account.set_package_status(numbers[seen], "Picking", now_ms)
+    now = datetime.now(UTC)
+    sync(n11, loaded, now - timedelta(days=3), now + timedelta(minutes=1), now=now + timedelta(hours=1))
+    account.set_package_status(numbers[unseen], "Picking", now_ms + 1)
+    n11.clear_log()
+    request(loaded, seen, unseen)
+
+    summary = run(n11, loaded)
+
+    rows = action_rows(loaded)
+    assert sent_lines(n11) == [unseen] and (summary.reached, summary.accepted, summary.failed) == (1, 1, 0)
+    assert rows[(seen, "approve")]["result"] == "accepted" and rows[(seen, "approve")]["sent_at"] is None
+    assert rows[(seen, "approve")]["reason"] == ("N11 already shows the line Picking (approved before this run): "
+                                                 "not sent")
+    assert rows[(unseen, "approve")]["result"] == "accepted"
+    assert rows[(unseen, "approve")]["reason"].startswith("N11 answered: Kalem Picking durumunda, onaylanamaz")
 
 
 def test_warehouse_orders_and_orders_of_unknown_sender_are_never_approved_automatically(n11, loaded):
