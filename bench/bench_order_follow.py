@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, update
 from devtools.sandbox import N11Sandbox, SandboxState, generate_account
 from include.clock import from_ms, to_ms
 from include.orders.follow import follow_open_orders
-from include.orders.sync import sync_orders
-from include.registry import StoreConfig
+from include.orders.run import load_windows
+from include.settings import StoreConfig
 from include.shop_db import create_tables
 from include.store_status import record_settings
 from include.tables import n11_stores
@@ -60,16 +60,16 @@ def requests_of_one_run(spread: timedelta, raised: bool) -> tuple[int, int]:
         record_settings(engine, STORE)
         client = N11Client(KEY, SECRET, sandbox.url, FAST)
         try:
-            sync_orders(client, engine, STORE, now - spread - timedelta(days=1), now - timedelta(minutes=15),
+            load_windows(engine, client, STORE, now - spread - timedelta(days=1), now - timedelta(minutes=15),
                         now=now)
-            follow_open_orders(client, engine, STORE, now=from_ms(to_ms(now)))  # the first look-up of each
+            follow_open_orders(engine, client, STORE, now=from_ms(to_ms(now)))  # the first look-up of each
             with engine.begin() as conn:
                 conn.execute(update(n11_stores).values(order_filter_contradicted_at=from_ms(to_ms(now))
                                                        if raised else None))
             sandbox.clear_log()
-            sync_orders(client, engine, STORE, now - timedelta(minutes=15), now, now=now)
+            load_windows(engine, client, STORE, now - timedelta(minutes=15), now, now=now)
             windows = len(sandbox.requests)
-            follow_open_orders(client, engine, STORE, now=from_ms(to_ms(now + timedelta(minutes=15))))
+            follow_open_orders(engine, client, STORE, now=from_ms(to_ms(now + timedelta(minutes=15))))
             return windows, len(sandbox.requests) - windows
         finally:
             client.close()

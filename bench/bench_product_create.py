@@ -23,7 +23,7 @@ from sqlalchemy import create_engine
 from devtools.sandbox import N11Sandbox, SandboxState, generate_account
 from devtools.sandbox.catalog import CATEGORIES, LEAF_ATTRIBUTES
 from include.products import create, links, push, results
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.shop_db import create_tables
 from include.tables import n11_product_source, source_metadata
 from n11.client import MAX_SKUS_PER_TASK, ClientSettings, N11Client

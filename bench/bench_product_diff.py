@@ -33,7 +33,7 @@ from include.products.groups import BASELINE_GROUPS, PRICE_STOCK, PRODUCT_UPDATE
 from include.products.source import read_plan_rows, source_table
 from include.products.sync import RunOptions, plan_run
 from include.products.values import canonical
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.tables import metadata, n11_product_source, source_metadata
 from n11.client import PRODUCT_PAGE_SIZE, ClientSettings, N11Client
 

@@ -44,8 +44,8 @@ from airflow.sdk.definitions.param import ParamsDict
 from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from include.registry import TIMEZONE, EntryError, StoreConfig, load_registry_or_error
-from include.settings import OVERRIDABLE
+from include.registry import TIMEZONE, EntryError, load_registry_or_error
+from include.settings import OVERRIDABLE, StoreConfig
 
 TZ = pendulum.timezone(TIMEZONE)
 DEFAULT_ARGS = {

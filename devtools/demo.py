@@ -30,7 +30,8 @@ from devtools.sandbox import (
 )
 from include.clock import utcnow
 from include.products import results, sync
-from include.registry import TIMEZONE, StoreConfig, load_registry
+from include.registry import TIMEZONE, load_registry
+from include.settings import StoreConfig
 from include.tables import (
     n11_categories,
     n11_order_lines,

@@ -18,17 +18,17 @@ WINDOW = timedelta(hours=1)
 PROBLEM_LENGTH = n11_notifications.c.problem.type.length
 
 
-def claim(engine: Engine, store: str, problem: str, now: datetime, window: timedelta = WINDOW) -> bool:
+def claim(engine: Engine, slug: str, problem: str, now: datetime, window: timedelta = WINDOW) -> bool:
     """True when nobody announced this problem of the store within ``window`` before ``now``: announce it."""
     table, problem = n11_notifications, problem[:PROBLEM_LENGTH]
     with engine.begin() as conn:
-        stale = conn.execute(update(table).where(table.c.store == store, table.c.problem == problem,
+        stale = conn.execute(update(table).where(table.c.store == slug, table.c.problem == problem,
                                                  table.c.notified_at <= now - window).values(notified_at=now))
         if stale.rowcount:
             return True
     try:
         with engine.begin() as conn:
-            conn.execute(insert(table).values(store=store, problem=problem, notified_at=now))
+            conn.execute(insert(table).values(store=slug, problem=problem, notified_at=now))
     except IntegrityError:
         return False
     return True

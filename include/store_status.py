@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, update
 
 from include.clock import utcnow
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.tables import n11_stores
 from include.upsert import upsert
 

@@ -1,2 +1,3 @@
-"""N11 orders into the shop database: windows to ask for, wire packages to rows, the idempotent load, and
-the sync of one data interval that ties them together. Plain Python: the Airflow task only calls ``sync``."""
+"""N11 orders into the shop database, as fetch (``fetch.py``), transform (``transform.py``) and load
+(``load.py``), tied together by ``run.py``, the one function the orders task calls; plus the follow-up of open
+orders, the approval back to N11 and the status rules. Plain Python: no Airflow here."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -31,9 +30,9 @@ from sqlalchemy import Connection, Engine, String, and_, exists, insert, literal
 from sqlalchemy.exc import IntegrityError
 
 from include.clock import utcnow
-from include.orders.load import refresh_orders
-from include.orders.status import APPROVED, CREATED, PICKING, UNPACKED, normalise_status
-from include.registry import StoreConfig
+from include.orders.load import mark_picking
+from include.orders.status import APPROVED, CREATED, UNPACKED, normalise_status
+from include.settings import StoreConfig
 from include.shop_db import in_transaction
 from include.tables import UtcDateTime, n11_order_actions, n11_order_lines, n11_order_packages, n11_orders
 from n11.client import N11Client
@@ -95,7 +94,7 @@ class ApprovalSummary:
                 and not isinstance(value, bool)}
 
 
-def approve_orders(client: N11Client, engine: Engine, store: StoreConfig) -> ApprovalSummary:
+def approve_orders(engine: Engine, client: N11Client, store: StoreConfig) -> ApprovalSummary:
     """Add the automatic rows, refuse bad ones, settle unknown outcomes, then send what waits, in batches."""
     slug = store.slug
     summary = ApprovalSummary(slug, store.auto_approve_orders)
@@ -104,16 +103,16 @@ def approve_orders(client: N11Client, engine: Engine, store: StoreConfig) -> App
     with engine.begin() as conn:
         summary.reached = accept_reached(conn, slug, utcnow())
         summary.refused = refuse_bad_rows(conn, slug, utcnow())
-    summary.settled, summary.resent = settle_unknown(client, engine, slug, utcnow())
+    summary.settled, summary.resent = settle_unknown(engine, client, slug, utcnow())
     with engine.connect() as conn:
         waiting = conn.execute(select(actions.c.order_line_id).where(_waiting(slug))
                                .order_by(actions.c.requested_at, actions.c.order_line_id)).scalars().all()
     for start in range(0, len(waiting), BATCH_LINES):
-        send_batch(client, engine, slug, waiting[start:start + BATCH_LINES], summary)
+        send_batch(engine, client, slug, waiting[start:start + BATCH_LINES], summary)
     return summary
 
 
-def request_automatic(engine: Engine, store: str, now: datetime) -> int:
+def request_automatic(engine: Engine, slug: str, now: datetime) -> int:
     """Add an approve row for every seller-fulfilled line held in Created that has none; returns how many.
 
     An order whose sender is not known (NULL) is left alone: it could be N11's warehouse order.
@@ -123,7 +122,7 @@ def request_automatic(engine: Engine, store: str, now: datetime) -> int:
                literal(now, UtcDateTime))
         .select_from(lines.join(orders, and_(orders.c.store == lines.c.store,
                                              orders.c.order_number == lines.c.order_number)))
-        .where(lines.c.store == store, lines.c.status == CREATED, orders.c.sender == SELLER,
+        .where(lines.c.store == slug, lines.c.status == CREATED, orders.c.sender == SELLER,
                ~exists().where(actions.c.store == lines.c.store, actions.c.order_line_id == lines.c.order_line_id,
                                actions.c.action == APPROVE))
     )
@@ -132,35 +131,35 @@ def request_automatic(engine: Engine, store: str, now: datetime) -> int:
         with engine.begin() as conn:
             return conn.execute(insert(actions).from_select(columns, candidates)).rowcount
     except IntegrityError:  # an overlapping run added them first: they are there, which is all that counts
-        log.info("store %r: another run added the automatic approvals at the same time", store)
+        log.info("store %r: another run added the automatic approvals at the same time", slug)
         return 0
 
 
-def accept_reached(conn: Connection, store: str, now: datetime) -> int:
+def accept_reached(conn: Connection, slug: str, now: datetime) -> int:
     """Accept, without sending, the waiting approve rows whose line the shop holds approved already (its status
     comes from N11's pages: approved in N11's panel, or by an earlier call); returns how many."""
     rows = conn.execute(
         select(actions.c.order_line_id, lines.c.status)
         .select_from(actions.join(lines, and_(lines.c.store == actions.c.store,
                                               lines.c.order_line_id == actions.c.order_line_id)))
-        .where(_waiting(store), lines.c.status.in_(APPROVED))).all()
+        .where(_waiting(slug), lines.c.status.in_(APPROVED))).all()
     for row in rows:
-        conn.execute(update(actions).where(_waiting(store), actions.c.order_line_id == row.order_line_id).values(
+        conn.execute(update(actions).where(_waiting(slug), actions.c.order_line_id == row.order_line_id).values(
             result=ACCEPTED, answered_at=now,
             reason=f"N11 already shows the line {row.status} (approved before this run): not sent"))
     if rows:
-        log.info("store %r: %d line(s) to approve were approved on N11 already: accepted without sending", store,
+        log.info("store %r: %d line(s) to approve were approved on N11 already: accepted without sending", slug,
                  len(rows))
     return len(rows)
 
 
-def refuse_bad_rows(conn: Connection, store: str, now: datetime) -> int:
+def refuse_bad_rows(conn: Connection, slug: str, now: datetime) -> int:
     """Refuse the waiting rows that must not be sent, each with its reason; fill a missing requested_at.
 
     Refused: an action other than approve, a line the shop database does not hold for this store (unknown, or
     another store's), a line not in Created, and an order fulfilled from N11's warehouse.
     """
-    conn.execute(update(actions).where(actions.c.store == store, actions.c.requested_at.is_(None))
+    conn.execute(update(actions).where(actions.c.store == slug, actions.c.requested_at.is_(None))
                  .values(requested_at=now))
     rows = conn.execute(
         select(actions.c.order_line_id, actions.c.action, lines.c.order_number, lines.c.status, orders.c.sender)
@@ -169,31 +168,31 @@ def refuse_bad_rows(conn: Connection, store: str, now: datetime) -> int:
                                             lines.c.order_line_id == actions.c.order_line_id))
                      .outerjoin(orders, and_(orders.c.store == lines.c.store,
                                              orders.c.order_number == lines.c.order_number)))
-        .where(actions.c.store == store, actions.c.sent_at.is_(None), actions.c.result.is_(None))).all()
+        .where(actions.c.store == slug, actions.c.sent_at.is_(None), actions.c.result.is_(None))).all()
     unknown = [row.order_line_id for row in rows if row.order_number is None]
     elsewhere = dict(conn.execute(select(lines.c.order_line_id, lines.c.store).where(
-        lines.c.store != store, lines.c.order_line_id.in_(unknown))).all()) if unknown else {}
+        lines.c.store != slug, lines.c.order_line_id.in_(unknown))).all()) if unknown else {}
     refused = 0
     for row in rows:
-        reason = _refusal(store, row, elsewhere.get(row.order_line_id))
+        reason = _refusal(slug, row, elsewhere.get(row.order_line_id))
         if reason is None:
             continue
         refused += conn.execute(update(actions).where(
-            actions.c.store == store, actions.c.order_line_id == row.order_line_id, actions.c.action == row.action,
+            actions.c.store == slug, actions.c.order_line_id == row.order_line_id, actions.c.action == row.action,
             actions.c.sent_at.is_(None), actions.c.result.is_(None),
         ).values(result=REFUSED, reason=reason, answered_at=now)).rowcount
-        log.warning("store %r: order line %s, action %r refused without sending: %s", store, row.order_line_id,
+        log.warning("store %r: order line %s, action %r refused without sending: %s", slug, row.order_line_id,
                     row.action, reason)
     return refused
 
 
-def _refusal(store: str, row, other_store: str | None) -> str | None:
+def _refusal(slug: str, row, other_store: str | None) -> str | None:
     if row.action != APPROVE:
         return f"unknown action {row.action!r}: the only action is {APPROVE!r}"
     if other_store is not None:
-        return f"the order line belongs to store {other_store!r}, not {store!r}"
+        return f"the order line belongs to store {other_store!r}, not {slug!r}"
     if row.order_number is None:
-        return f"no order line {row.order_line_id} of store {store!r} in n11_order_lines"
+        return f"no order line {row.order_line_id} of store {slug!r} in n11_order_lines"
     if row.status != CREATED:
         return f"the line is {row.status} in the shop database; N11 approves only lines in {CREATED}"
     if row.sender is not None and row.sender != SELLER:
@@ -201,40 +200,40 @@ def _refusal(store: str, row, other_store: str | None) -> str | None:
     return None
 
 
-def send_batch(client: N11Client, engine: Engine, store: str, line_ids: list[str], summary: ApprovalSummary) -> None:
+def send_batch(engine: Engine, client: N11Client, slug: str, line_ids: list[str], summary: ApprovalSummary) -> None:
     """Claim the lines no one has claimed, send them in one call and record N11's answer per line."""
     attempt = uuid.uuid4().hex
     with engine.begin() as conn:
-        conn.execute(update(actions).where(_waiting(store), actions.c.order_line_id.in_(line_ids))
+        conn.execute(update(actions).where(_waiting(slug), actions.c.order_line_id.in_(line_ids))
                      .values(attempt_id=attempt, sent_at=utcnow()))
         claimed = conn.execute(select(actions.c.order_line_id).where(
-            actions.c.store == store, actions.c.action == APPROVE, actions.c.attempt_id == attempt)).scalars().all()
+            actions.c.store == slug, actions.c.action == APPROVE, actions.c.attempt_id == attempt)).scalars().all()
     if not claimed:
         return  # an overlapping run claimed them first
     outcome: dict[str, tuple[str, str | None]]
     try:
         results = client.approve_lines(claimed)
     except N11AuthError:
-        _release(engine, store, attempt)  # N11 refused the credentials, so it took nothing: leave them waiting
+        _release(engine, slug, attempt)  # N11 refused the credentials, so it took nothing: leave them waiting
         raise
     except N11RequestRefused as exc:
         outcome = {line: (FAILED, f"N11 refused the whole call: {exc}") for line in claimed}
     except (N11Unavailable, N11BadResponse) as exc:
-        log.error("store %r: %d order line(s) sent without a usable answer: %s", store, len(claimed), exc)
+        log.error("store %r: %d order line(s) sent without a usable answer: %s", slug, len(claimed), exc)
         outcome = {line: (UNKNOWN, f"{exc}. Settled by the line's status after {SETTLE}") for line in claimed}
     else:
         outcome = _per_line(claimed, results)
-        _settle_refusals(client, engine, store, outcome)
+        _settle_refusals(engine, client, slug, outcome)
     summary.calls += 1
     summary.sent += len(claimed)
     with engine.begin() as conn:
-        _record(conn, store, attempt, outcome, utcnow())
+        _record(conn, slug, attempt, outcome, utcnow())
     accepted = [line for line, (result, _) in outcome.items() if result == ACCEPTED]
-    in_transaction(engine, lambda conn: mark_picking(conn, store, accepted))
+    in_transaction(engine, lambda conn: mark_picking(conn, slug, accepted))
     for result, reason in outcome.values():
         setattr(summary, result, getattr(summary, result) + 1)
         if result == FAILED:
-            log.warning("store %r: N11 did not approve a line: %s", store, reason)
+            log.warning("store %r: N11 did not approve a line: %s", slug, reason)
 
 
 def _per_line(claimed: list[str], results: list[dict]) -> dict[str, tuple[str, str | None]]:
@@ -252,7 +251,7 @@ def _per_line(claimed: list[str], results: list[dict]) -> dict[str, tuple[str, s
     return outcome
 
 
-def _settle_refusals(client: N11Client, engine: Engine, store: str,
+def _settle_refusals(engine: Engine, client: N11Client, slug: str,
                      outcome: dict[str, tuple[str, str | None]]) -> None:
     """Turn a refused line that N11 shows approved into accepted, keeping N11's words: the goal is reached.
 
@@ -264,7 +263,7 @@ def _settle_refusals(client: N11Client, engine: Engine, store: str,
         return
     with engine.connect() as conn:
         numbers = conn.execute(select(lines.c.order_number).distinct().where(
-            lines.c.store == store, lines.c.order_line_id.in_(refused))).scalars().all()
+            lines.c.store == slug, lines.c.order_line_id.in_(refused))).scalars().all()
     statuses: dict[str, str] = {}
     for number in sorted(numbers)[:MAX_LOOKUPS]:
         try:
@@ -272,50 +271,28 @@ def _settle_refusals(client: N11Client, engine: Engine, store: str,
         except N11AuthError:
             raise
         except N11Error as exc:
-            log.warning("store %r: could not look up order %s to check a refused approval: %s", store, number, exc)
+            log.warning("store %r: could not look up order %s to check a refused approval: %s", slug, number, exc)
     for line in refused:
         if statuses.get(line) in APPROVED:
             outcome[line] = (ACCEPTED, f"N11 answered: {outcome[line][1]}; N11 shows the line {statuses[line]}")
 
 
-def _record(conn: Connection, store: str, attempt: str, outcome: dict[str, tuple[str, str | None]],
+def _record(conn: Connection, slug: str, attempt: str, outcome: dict[str, tuple[str, str | None]],
             now: datetime) -> None:
     """Write each line's result under the attempt that claimed it."""
     for line, (result, reason) in outcome.items():
         conn.execute(update(actions).where(
-            actions.c.store == store, actions.c.order_line_id == line, actions.c.action == APPROVE,
+            actions.c.store == slug, actions.c.order_line_id == line, actions.c.action == APPROVE,
             actions.c.attempt_id == attempt).values(result=result, reason=reason, answered_at=now))
 
 
-def _release(engine: Engine, store: str, attempt: str) -> None:
+def _release(engine: Engine, slug: str, attempt: str) -> None:
     with engine.begin() as conn:
-        conn.execute(update(actions).where(actions.c.store == store, actions.c.attempt_id == attempt,
+        conn.execute(update(actions).where(actions.c.store == slug, actions.c.attempt_id == attempt,
                                            actions.c.result.is_(None)).values(attempt_id=None, sent_at=None))
 
 
-def mark_picking(conn: Connection, store: str, line_ids: Iterable[str]) -> None:
-    """Lines N11 accepted say Picking, as does a package none of whose lines is left in Created (N11 moves it
-    then); their orders follow by the orders import's status rule (``include.orders.status``).
-
-    ``last_modified`` and a package's ``revision`` keep N11's values, so the next extraction writes N11's view
-    over this one.
-    """
-    ids = list(line_ids)
-    if not ids:
-        return
-    conn.execute(update(lines).where(lines.c.store == store, lines.c.order_line_id.in_(ids),
-                                     lines.c.status == CREATED).values(status=PICKING))
-    touched = conn.execute(select(lines.c.order_number, lines.c.package_id).distinct().where(
-        lines.c.store == store, lines.c.order_line_id.in_(ids))).all()
-    created_left = exists().where(lines.c.store == packages.c.store, lines.c.package_id == packages.c.package_id,
-                                  lines.c.status == CREATED)
-    conn.execute(update(packages).where(packages.c.store == store,
-                                        packages.c.package_id.in_({package for _, package in touched}),
-                                        packages.c.status == CREATED, ~created_left).values(status=PICKING))
-    refresh_orders(conn, store, {number for number, _ in touched})
-
-
-def settle_unknown(client: N11Client, engine: Engine, store: str, now: datetime) -> tuple[int, int]:
+def settle_unknown(engine: Engine, client: N11Client, slug: str, now: datetime) -> tuple[int, int]:
     """Decide the sends without a usable answer from the line's status; returns (settled, sent again).
 
     The shop's extraction decides when it shows the line past Created. Otherwise the order is looked up on N11:
@@ -327,7 +304,7 @@ def settle_unknown(client: N11Client, engine: Engine, store: str, now: datetime)
                    lines.c.status)
             .select_from(actions.outerjoin(lines, and_(lines.c.store == actions.c.store,
                                                        lines.c.order_line_id == actions.c.order_line_id)))
-            .where(actions.c.store == store, actions.c.action == APPROVE, actions.c.sent_at < now - SETTLE,
+            .where(actions.c.store == slug, actions.c.action == APPROVE, actions.c.sent_at < now - SETTLE,
                    or_(actions.c.result == UNKNOWN, actions.c.result.is_(None)))).all()
     statuses = {row.order_line_id: row.status for row in rows if row.status not in (None, CREATED)}
     to_look_up = sorted({row.order_number for row in rows
@@ -339,7 +316,7 @@ def settle_unknown(client: N11Client, engine: Engine, store: str, now: datetime)
         except N11AuthError:
             raise
         except N11Error as exc:
-            log.warning("store %r: could not look up order %s to settle an unknown approval: %s", store, number, exc)
+            log.warning("store %r: could not look up order %s to settle an unknown approval: %s", slug, number, exc)
         else:
             looked_up.add(number)
     settled = resent = 0
@@ -349,7 +326,7 @@ def settle_unknown(client: N11Client, engine: Engine, store: str, now: datetime)
             if status is None and row.order_number not in looked_up:
                 continue  # not decidable yet: wait for the extraction or a later run's look-up
             settled += 1
-            resent += _settle(conn, store, row, status, now)
+            resent += _settle(conn, slug, row, status, now)
     return settled, resent
 
 
@@ -366,10 +343,10 @@ def _line_statuses(client: N11Client, order_number: str) -> dict[str, str]:
     return found
 
 
-def _settle(conn: Connection, store: str, row, status: str | None, now: datetime) -> int:
+def _settle(conn: Connection, slug: str, row, status: str | None, now: datetime) -> int:
     """Write one unknown outcome's decision; 1 when the row goes back to waiting (N11 did not take it)."""
     sent = f"{row.sent_at:%Y-%m-%d %H:%M:%S} UTC"
-    key = and_(actions.c.store == store, actions.c.order_line_id == row.order_line_id, actions.c.action == APPROVE,
+    key = and_(actions.c.store == slug, actions.c.order_line_id == row.order_line_id, actions.c.action == APPROVE,
                actions.c.attempt_id == row.attempt_id)
     if status == CREATED:
         conn.execute(update(actions).where(key).values(
@@ -380,7 +357,7 @@ def _settle(conn: Connection, store: str, row, status: str | None, now: datetime
     if status in APPROVED:
         values = {"result": ACCEPTED, "reason": f"the send at {sent} got no usable answer; N11 later showed the "
                                                 f"line {status}"}
-        mark_picking(conn, store, [row.order_line_id])
+        mark_picking(conn, slug, [row.order_line_id])
     else:
         shown = f"the line {status}" if status else "no such line in the order"
         values = {"result": FAILED, "reason": f"the send at {sent} got no usable answer; N11 later showed {shown}: "
@@ -389,7 +366,7 @@ def _settle(conn: Connection, store: str, row, status: str | None, now: datetime
     return 0
 
 
-def _waiting(store: str):
+def _waiting(slug: str):
     """Approve rows nobody has claimed or answered: the only rows a send may claim."""
-    return and_(actions.c.store == store, actions.c.action == APPROVE, actions.c.sent_at.is_(None),
+    return and_(actions.c.store == slug, actions.c.action == APPROVE, actions.c.sent_at.is_(None),
                 actions.c.result.is_(None))

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select, update
 
 from include.clock import utcnow
 from include.orders.windows import Window
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.tables import n11_stores
 
 RAISED_FOR = timedelta(days=7)  # the open orders' follow-up runs at the raised pace this long after

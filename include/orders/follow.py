@@ -22,9 +22,10 @@ from sqlalchemy import Engine, and_, or_, select, update
 
 from include.clock import utcnow
 from include.orders.canary import RAISED_FOR
+from include.orders.fetch import read_failure
+from include.orders.load import load_packages
 from include.orders.status import DEAD, OPEN, UNPACKED
-from include.orders.sync import load_packages, read_failure
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.tables import n11_order_packages, n11_orders, n11_stores
 from n11.client import N11Client
 
@@ -39,12 +40,12 @@ class FollowSummary:
     requests: int = 0
     orders_changed: int = 0
 
-    def log_line(self, store: str) -> str:
-        return (f"store {store!r}, open orders followed up: packages {self.packages}, requests {self.requests}, "
+    def log_line(self, slug: str) -> str:
+        return (f"store {slug!r}, open orders followed up: packages {self.packages}, requests {self.requests}, "
                 f"orders changed {self.orders_changed}")
 
 
-def follow_open_orders(client: N11Client, engine: Engine, store: StoreConfig,
+def follow_open_orders(engine: Engine, client: N11Client, store: StoreConfig,
                        now: datetime | None = None) -> FollowSummary:
     """Look up the open packages due at this run and load what N11 answers for them."""
     now = now or utcnow()
@@ -80,10 +81,10 @@ def _named(store: StoreConfig, what: str) -> AbstractContextManager[None]:
                         "the batches before it are loaded, this one is not; the next run looks it up again")
 
 
-def _followed(store: str, package_ids: Iterable[str], now: datetime):
+def _followed(slug: str, package_ids: Iterable[str], now: datetime):
     """The statement that notes the batch as looked up, in the same transaction as its load."""
     return (update(n11_order_packages)
-            .where(n11_order_packages.c.store == store, n11_order_packages.c.package_id.in_(list(package_ids)))
+            .where(n11_order_packages.c.store == slug, n11_order_packages.c.package_id.in_(list(package_ids)))
             .values(followed_at=now))
 
 
@@ -95,15 +96,15 @@ def _needs_order(package: dict | None) -> bool:
     return status in {UNPACKED.casefold(), *(s.casefold() for s in DEAD)}
 
 
-def _due_packages(engine: Engine, config: StoreConfig, now: datetime) -> list[tuple[str, str, str | None]]:
+def _due_packages(engine: Engine, store: StoreConfig, now: datetime) -> list[tuple[str, str, str | None]]:
     """(package id, order number, sender) of the open packages to look up now, oldest look-up first: every run
     under the store's ``follow_every_run_days`` (under ``follow_days`` while the canary has raised the pace),
     daily under ``follow_days``."""
-    packages, orders, store = n11_order_packages, n11_orders, config.slug
-    every_run_for, followed_for = timedelta(days=config.follow_every_run_days), timedelta(days=config.follow_days)
+    packages, orders, slug = n11_order_packages, n11_orders, store.slug
+    every_run_for, followed_for = timedelta(days=store.follow_every_run_days), timedelta(days=store.follow_days)
     with engine.connect() as conn:
         contradicted = conn.scalar(select(n11_stores.c.order_filter_contradicted_at)
-                                   .where(n11_stores.c.store == store))
+                                   .where(n11_stores.c.store == slug))
         raised = contradicted is not None and contradicted > now - RAISED_FOR
         created = packages.c.created_at
         every_run = created > now - (followed_for if raised else every_run_for)
@@ -112,7 +113,7 @@ def _due_packages(engine: Engine, config: StoreConfig, now: datetime) -> list[tu
         query = (select(packages.c.package_id, packages.c.order_number, packages.c.sender)
                  .join(orders, and_(orders.c.store == packages.c.store,
                                     orders.c.order_number == packages.c.order_number))
-                 .where(packages.c.store == store, orders.c.status.in_(OPEN),
+                 .where(packages.c.store == slug, orders.c.status.in_(OPEN),
                         packages.c.status.notin_(DEAD), or_(every_run, daily))
                  .order_by(packages.c.followed_at.is_not(None), packages.c.followed_at, packages.c.package_id))
         return [tuple(row) for row in conn.execute(query)]

@@ -26,7 +26,6 @@ from include.orders.status import DEAD, STATUSES, STEP, id_order, normalise_stat
 from include.tables import n11_order_lines, n11_order_packages, n11_orders
 
 IMPORTED_STATUSES = STATUSES  # Unpacked too: under the older reading of N11's pages split children are Unpacked
-PICK_UP_POINTS = ("KTN", "EASYPOINT", "PUP")
 SENDERS = ("SELLER", "N11")
 _CENT = Decimal("0.01")
 _ADDRESS_FIELDS = {"full_name": "fullName", "address": "address", "neighborhood": "neighborhood",
@@ -57,7 +56,7 @@ def package_key(package: dict) -> str:
     return f"{package['orderNumber']}-{smallest}"
 
 
-def package_rows(store: str, packages: Iterable[dict], loaded_at: datetime) -> WindowRows:
+def package_rows(slug: str, packages: Iterable[dict], loaded_at: datetime) -> WindowRows:
     """Rows of a window's packages; raises ``BadPackage`` before returning anything if one is unusable.
 
     A package seen twice (it changed while the window was read) counts in its newest version: the later
@@ -74,9 +73,9 @@ def package_rows(store: str, packages: Iterable[dict], loaded_at: datetime) -> W
     for package in sorted(newest.values(), key=_revision):  # the order's newest package last
         orders[package["orderNumber"]] = package
     rows = WindowRows(
-        orders=[_order_row(store, package, loaded_at) for package in orders.values()],
-        packages=[_package_row(store, key, package, loaded_at) for key, package in newest.items()],
-        lines=[row for key, package in newest.items() for row in _line_rows(store, key, package, loaded_at)],
+        orders=[_order_row(slug, package, loaded_at) for package in orders.values()],
+        packages=[_package_row(slug, key, package, loaded_at) for key, package in newest.items()],
+        lines=[row for key, package in newest.items() for row in _line_rows(slug, key, package, loaded_at)],
     )
     for table, found in ((n11_orders, rows.orders), (n11_order_packages, rows.packages),
                          (n11_order_lines, rows.lines)):
@@ -184,10 +183,10 @@ def _sender(package: dict) -> str | None:
     return sender if sender in SENDERS else None
 
 
-def _package_row(store: str, key: str, package: dict, loaded_at: datetime) -> dict:
+def _package_row(slug: str, key: str, package: dict, loaded_at: datetime) -> dict:
     created = _created_ms(package)
     return {
-        "store": store,
+        "store": slug,
         "package_id": key,
         "order_number": package["orderNumber"],
         "status": package["shipmentPackageStatus"],
@@ -204,7 +203,7 @@ def _package_row(store: str, key: str, package: dict, loaded_at: datetime) -> di
     }
 
 
-def _line_rows(store: str, key: str, package: dict, loaded_at: datetime) -> list[dict]:
+def _line_rows(slug: str, key: str, package: dict, loaded_at: datetime) -> list[dict]:
     """The package's lines; a line takes its package's status unless N11 marks the item itself cancelled."""
     rows = []
     for line in package["lines"]:
@@ -212,7 +211,7 @@ def _line_rows(store: str, key: str, package: dict, loaded_at: datetime) -> list
         where = f"order {package['orderNumber']}, line {line_id}"
         item_status = normalise_status(line.get("orderItemLineItemStatusName"))
         rows.append({
-            "store": store,
+            "store": slug,
             "order_line_id": line_id,
             "order_number": package["orderNumber"],
             "package_id": key,
@@ -235,7 +234,7 @@ def _line_rows(store: str, key: str, package: dict, loaded_at: datetime) -> list
     return rows
 
 
-def _order_row(store: str, package: dict, loaded_at: datetime) -> dict:
+def _order_row(slug: str, package: dict, loaded_at: datetime) -> dict:
     """The order as its newest package shows it: buyer, both addresses in full, invoice data.
 
     The buyer is ``customerfullName``, else the billing address's name: a pick-up-point order
@@ -247,7 +246,7 @@ def _order_row(store: str, package: dict, loaded_at: datetime) -> dict:
     created = _created_ms(package)
     agreed = package.get("agreedDeliveryDate")
     return {
-        "store": store,
+        "store": slug,
         "order_number": package["orderNumber"],
         "status": package["shipmentPackageStatus"],
         "customer_id": _text(package.get("customerId")),

@@ -25,26 +25,26 @@ FAILED = {group.name: f"{group.name}_failed_hash" for group in GROUPS}
 UPDATED = {group.name: f"{group.name}_updated_at" for group in GROUPS}
 
 
-def read(conn: Connection, store: str, groups: tuple[Group, ...] = GROUPS) -> pd.DataFrame:
+def read(conn: Connection, slug: str, groups: tuple[Group, ...] = GROUPS) -> pd.DataFrame:
     """The baseline of ``groups`` in the comparable form, with their failed hashes, indexed by stock code."""
     columns = [column for group in groups for column in group.columns]
     failed = [FAILED[group.name] for group in groups]
-    comparable = canonical(_select(conn, store, columns))
+    comparable = canonical(_select(conn, slug, columns))
     # Failures are few: read only their rows, rather than three mostly empty columns of every SKU.
-    failures = _select(conn, store, failed, or_(*(column(name).is_not(None) for name in failed)))
+    failures = _select(conn, slug, failed, or_(*(column(name).is_not(None) for name in failed)))
     for name in failed:
         comparable[name] = texts(failures[name].reindex(comparable.index))
     return comparable
 
 
-def _select(conn: Connection, store: str, columns: list[str], *where: ColumnElement) -> pd.DataFrame:
+def _select(conn: Connection, slug: str, columns: list[str], *where: ColumnElement) -> pd.DataFrame:
     """The store's rows of ``columns`` by stock code, as the driver gives them (no per-value type conversion)."""
     untyped = table(state.name, *map(column, ["store", "stock_code", *columns]))
-    query = select(*untyped.c[1:]).where(untyped.c.store == store, *where)
+    query = select(*untyped.c[1:]).where(untyped.c.store == slug, *where)
     return pd.read_sql(query, conn, index_col="stock_code")
 
 
-def write(conn: Connection, store: str, groups: tuple[Group, ...], values: pd.DataFrame, now: datetime) -> int:
+def write(conn: Connection, slug: str, groups: tuple[Group, ...], values: pd.DataFrame, now: datetime) -> int:
     """Set the baseline of ``groups`` to ``values`` (comparable form, indexed by stock code); clears their failures.
 
     Returns the number of SKUs written.
@@ -52,7 +52,7 @@ def write(conn: Connection, store: str, groups: tuple[Group, ...], values: pd.Da
     columns = [column for group in groups for column in group.columns]
     stamps = {name: value for g in groups for name, value in ((FAILED[g.name], None), (UPDATED[g.name], now))}
     rows = [
-        {"store": store, "stock_code": code, **stamps,
+        {"store": slug, "stock_code": code, **stamps,
          **{c: db_value(c, v) for c, v in zip(columns, record, strict=True)}}
         for code, record in zip(values.index, values[columns].itertuples(index=False), strict=True)
     ]
@@ -60,14 +60,14 @@ def write(conn: Connection, store: str, groups: tuple[Group, ...], values: pd.Da
     return len(rows)
 
 
-def mark_failed(conn: Connection, store: str, group: Group, hashes: dict[str, str]) -> None:
+def mark_failed(conn: Connection, slug: str, group: Group, hashes: dict[str, str]) -> None:
     """Remember the payload N11 failed for these SKUs, so the diff does not send it again unchanged."""
-    upsert(conn, state, [{"store": store, "stock_code": code, FAILED[group.name]: value}
+    upsert(conn, state, [{"store": slug, "stock_code": code, FAILED[group.name]: value}
                          for code, value in hashes.items()])
 
 
-def forget_unlinked(conn: Connection, store: str) -> int:
+def forget_unlinked(conn: Connection, slug: str) -> int:
     """Drop the baseline of SKUs no longer linked: if one comes back, it is seeded afresh from N11."""
     linked = exists().where(n11_product_links.c.store == state.c.store,
                             n11_product_links.c.stock_code == state.c.stock_code)
-    return conn.execute(delete(state).where(state.c.store == store, ~linked)).rowcount
+    return conn.execute(delete(state).where(state.c.store == slug, ~linked)).rowcount

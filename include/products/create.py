@@ -27,7 +27,7 @@ from include.products.diff import StoreRules
 from include.products.groups import GROUPS, PRODUCT_CREATE
 from include.products.source import COLUMNS, source_table
 from include.products.values import payload_hash, payload_values, texts
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.tables import n11_product_links, n11_product_sync_errors
 from n11.client import MAX_SKUS_PER_TASK, N11Client
 
@@ -66,11 +66,11 @@ def creation_source(conn: Connection, name: str) -> TableClause | None:
     return source_table(conn, name, [*COLUMNS, *(c for c in CREATE_COLUMNS if c in found)])
 
 
-def read_candidates(conn: Connection, source: TableClause, store: str) -> pd.DataFrame:
+def read_candidates(conn: Connection, source: TableClause, slug: str) -> pd.DataFrame:
     """Source rows with a category whose stock code N11 does not have, indexed by stock code; missing creation
     columns come as empty."""
     links = n11_product_links
-    linked = select(links.c.stock_code).where(links.c.store == store)
+    linked = select(links.c.stock_code).where(links.c.store == slug)
     query = select(*source.c).where(source.c.n11_category_id.is_not(None), source.c.stock_code.not_in(linked))
     shop = pd.read_sql(query, conn, index_col="stock_code")
     for column in CREATE_COLUMNS:
@@ -287,16 +287,16 @@ def _log_dry_run(slug: str, found: CreatePlan) -> None:
         log.info("store %r dry run: not created %s: %s", slug, row.stock_code, row.rule)
 
 
-def _record_local_errors(conn: Connection, store: str, run_id: str, errors: pd.DataFrame) -> None:
+def _record_local_errors(conn: Connection, slug: str, run_id: str, errors: pd.DataFrame) -> None:
     """Replace the store's local creation errors with this run's (the update plan keeps its own)."""
     table = n11_product_sync_errors
-    conn.execute(delete(table).where(table.c.store == store, table.c.task_id == LOCAL,
+    conn.execute(delete(table).where(table.c.store == slug, table.c.task_id == LOCAL,
                                      table.c.endpoint == PRODUCT_CREATE))
     if errors.empty:
         return
     now = utcnow()
     conn.execute(table.insert(), [
-        {"store": store, "stock_code": code, "task_id": LOCAL, "run_id": run_id, "kind": LOCAL,
+        {"store": slug, "stock_code": code, "task_id": LOCAL, "run_id": run_id, "kind": LOCAL,
          "endpoint": PRODUCT_CREATE, "groups": GROUP, "reasons": simplejson.dumps(list(texts(rows.rule)),
                                                                                   ensure_ascii=False),
          "payload_hash": None, "recorded_at": now}

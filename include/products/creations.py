@@ -28,23 +28,23 @@ _KIND = {"failed": "fail", "rejected": "reject", "no_result": "no_result"}
 creations = n11_product_creations
 
 
-def previous(conn: Connection, store: str) -> dict[str, tuple[str, str]]:
+def previous(conn: Connection, slug: str) -> dict[str, tuple[str, str]]:
     """stock code -> (status, payload hash) of every SKU product-create answered for the store."""
     rows = conn.execute(select(creations.c.stock_code, creations.c.status, creations.c.payload_hash)
-                        .where(creations.c.store == store))
+                        .where(creations.c.store == slug))
     return {row.stock_code: (row.status, row.payload_hash) for row in rows}
 
 
-def waiting(conn: Connection, store: str) -> set[str]:
+def waiting(conn: Connection, slug: str) -> set[str]:
     """SKUs of product-create batches N11 took and has not answered, or sent without a receipt in the last day."""
     since = utcnow() - UNKNOWN_OUTCOME_HOLD
     payloads = conn.execute(select(batches.c.payload).where(
-        batches.c.store == store, batches.c.endpoint == PRODUCT_CREATE, batches.c.finished_at.is_(None),
+        batches.c.store == slug, batches.c.endpoint == PRODUCT_CREATE, batches.c.finished_at.is_(None),
         batches.c.task_id.is_not(None) | (batches.c.attempted_at >= since))).scalars()
     return {entry["stockCode"] for payload in payloads for entry in loads(payload)}
 
 
-def record(conn: Connection, store: str, batch: Row, details: dict) -> None:
+def record(conn: Connection, slug: str, batch: Row, details: dict) -> None:
     """Write one finished product-create task: each SKU's outcome, N11's reasons, the batch's counts."""
     entries = loads(batch.payload)
     now = utcnow()
@@ -53,19 +53,19 @@ def record(conn: Connection, store: str, batch: Row, details: dict) -> None:
     else:
         items = {item.get("itemCode"): item for item in details["items"]}
         outcomes = {e["stockCode"]: _outcome(items.get(e["stockCode"])) for e in entries}
-    upsert(conn, creations, [{"store": store, "stock_code": e["stockCode"], "status": outcomes[e["stockCode"]][0],
+    upsert(conn, creations, [{"store": slug, "stock_code": e["stockCode"], "status": outcomes[e["stockCode"]][0],
                               "payload_hash": payload_hash(e), "task_id": batch.task_id, "run_id": batch.run_id,
                               "recorded_at": now} for e in entries])
     refused = [e for e in entries if outcomes[e["stockCode"]][0] != CREATED]
     upsert(conn, n11_product_sync_errors, [
-        {"store": store, "stock_code": e["stockCode"], "task_id": batch.task_id, "run_id": batch.run_id,
+        {"store": slug, "stock_code": e["stockCode"], "task_id": batch.task_id, "run_id": batch.run_id,
          "kind": _KIND[outcomes[e["stockCode"]][0]], "endpoint": PRODUCT_CREATE, "groups": "create",
          "reasons": simplejson.dumps(outcomes[e["stockCode"]][1], ensure_ascii=False),
          "payload_hash": payload_hash(e), "recorded_at": now}
         for e in refused])
     statuses = [status for status, _ in outcomes.values()]
     conn.execute(update(batches).where(
-        batches.c.store == store, batches.c.run_id == batch.run_id, batches.c.endpoint == batch.endpoint,
+        batches.c.store == slug, batches.c.run_id == batch.run_id, batches.c.endpoint == batch.endpoint,
         batches.c.batch_no == batch.batch_no).values(
         finished_at=now, result_status=details["status"], succeeded=statuses.count(CREATED),
         failed=statuses.count("failed"), rejected=statuses.count("rejected")))
@@ -77,15 +77,15 @@ def _outcome(item: dict | None) -> tuple[str, list[str]]:
     return (CREATED if item["status"] == "SUCCESS" else "failed"), item.get("reasons") or []
 
 
-def report(conn: Connection, store: str, run_id: str, limit: int) -> list[str]:
+def report(conn: Connection, slug: str, run_id: str, limit: int) -> list[str]:
     """The run's product-create outcome: one line of counts, then up to ``limit`` SKUs with N11's answer."""
-    rows = conn.execute(select(creations).where(creations.c.store == store, creations.c.run_id == run_id)
+    rows = conn.execute(select(creations).where(creations.c.store == slug, creations.c.run_id == run_id)
                         .order_by(creations.c.stock_code)).all()
     if not rows:
         return []
     errors = n11_product_sync_errors
     reasons = dict(conn.execute(select(errors.c.stock_code, errors.c.reasons).where(
-        errors.c.store == store, errors.c.run_id == run_id, errors.c.endpoint == PRODUCT_CREATE,
+        errors.c.store == slug, errors.c.run_id == run_id, errors.c.endpoint == PRODUCT_CREATE,
         errors.c.task_id != "local")).all())
     counts = {status: sum(row.status == status for row in rows) for status in (CREATED, *_KIND)}
     lines = [f"new products: {', '.join(f'{status} {n}' for status, n in counts.items() if n)}"]

@@ -21,7 +21,7 @@ from include.products import desired, rules
 from include.products.baseline import FAILED
 from include.products.groups import ENDPOINTS, LIVE_COLUMNS, Group
 from include.products.values import canonical, changed, part_hash, payload_values, texts
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 
 Parts = dict[str, dict]  # stock code -> one group's fields of a SKU entry
 BASE_PREFIX = "base_"  # the baseline's columns in a plan row, beside the shop's own

@@ -24,7 +24,7 @@ from include.products.groups import BASELINE_GROUPS, LIVE_COLUMNS, N11_FIELDS, U
 from include.products.rules import MAX_STOCK_CODE
 from include.products.source import source_table, stock_codes
 from include.products.values import canonical, changed, db_value, storable
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.tables import n11_product_links
 from include.upsert import upsert
 from n11.client import N11Client
@@ -96,26 +96,26 @@ def _page_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.concat([ids, storable(canonical(values))], axis=1)
 
 
-def _write_links(conn: Connection, store: str, found: pd.DataFrame, now: datetime) -> None:
+def _write_links(conn: Connection, slug: str, found: pd.DataFrame, now: datetime) -> None:
     links = n11_product_links
     live = list(LIVE_COLUMNS)
-    rows = [{"store": store, "stock_code": code, **dict(zip(LINK_FIELDS, ids, strict=True)), "refreshed_at": now,
+    rows = [{"store": slug, "stock_code": code, **dict(zip(LINK_FIELDS, ids, strict=True)), "refreshed_at": now,
              **{LIVE_COLUMNS[c]: db_value(c, v) for c, v in zip(live, values, strict=True)}}
             for code, ids, values in zip(found.index, found[list(LINK_FIELDS)].itertuples(index=False),
                                          found[live].itertuples(index=False), strict=True)]
     upsert(conn, links, rows)
-    conn.execute(delete(links).where(links.c.store == store, links.c.refreshed_at < now))
+    conn.execute(delete(links).where(links.c.store == slug, links.c.refreshed_at < now))
 
 
-def _blocked(conn: Connection, store: str) -> set[str]:
+def _blocked(conn: Connection, slug: str) -> set[str]:
     """SKUs the last scan found in a state N11 does not update (their baseline followed N11 until now)."""
     links = n11_product_links
-    query = select(links.c.stock_code).where(links.c.store == store,
+    query = select(links.c.stock_code).where(links.c.store == slug,
                                              ~func.coalesce(links.c.n11_status, "").in_(UPDATABLE_STATUSES))
     return set(conn.execute(query).scalars())
 
 
-def _follow_n11(conn: Connection, store: str, found: pd.DataFrame, blocked: set[str], covered: tuple[Group, ...],
+def _follow_n11(conn: Connection, slug: str, found: pd.DataFrame, blocked: set[str], covered: tuple[Group, ...],
                 now: datetime) -> tuple[int, int]:
     """Seed the baseline of new SKUs and move unpushed groups to N11's values; returns (seeded, followed).
 
@@ -123,9 +123,9 @@ def _follow_n11(conn: Connection, store: str, found: pd.DataFrame, blocked: set[
     A SKU that N11 blocked until now (in approval, say) also takes N11's values once more: like a new SKU, it
     starts from what N11 shows, so only real differences go out once it can be updated.
     """
-    base = baseline.read(conn, store, BASELINE_GROUPS)
+    base = baseline.read(conn, slug, BASELINE_GROUPS)
     new = ~found.index.isin(base.index)
-    seeded = baseline.write(conn, store, BASELINE_GROUPS, found[new], now)
+    seeded = baseline.write(conn, slug, BASELINE_GROUPS, found[new], now)
     known = found[~new]
     base = base.loc[known.index]
     unpushed_sku = (~known.n11_status.isin(UPDATABLE_STATUSES) | known.index.isin(blocked)).to_numpy()
@@ -134,5 +134,5 @@ def _follow_n11(conn: Connection, store: str, found: pd.DataFrame, blocked: set[
         moved = changed(known, base, group)
         if group in covered:
             moved &= unpushed_sku
-        followed += baseline.write(conn, store, (group,), known[moved], now)
+        followed += baseline.write(conn, slug, (group,), known[moved], now)
     return seeded, followed

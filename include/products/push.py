@@ -59,22 +59,22 @@ def loads(payload: str) -> list[dict]:
     return simplejson.loads(payload, use_decimal=True)
 
 
-def save(conn: Connection, store: str, run_id: str, entries: dict[str, list[dict]]) -> list[BatchRef]:
+def save(conn: Connection, slug: str, run_id: str, entries: dict[str, list[dict]]) -> list[BatchRef]:
     """Save the run's batches; batches of this run and these endpoints never attempted are replaced (the run was
     planned again).
 
     Batches whose results were recorded more than RETAIN_DAYS ago are dropped: their payloads served their turn.
     """
     now = utcnow()
-    conn.execute(delete(batches).where(batches.c.store == store,
+    conn.execute(delete(batches).where(batches.c.store == slug,
                                        batches.c.finished_at < now - timedelta(days=RETAIN_DAYS)))
-    run = (batches.c.store == store) & (batches.c.run_id == run_id)
+    run = (batches.c.store == slug) & (batches.c.run_id == run_id)
     conn.execute(delete(batches).where(run, batches.c.endpoint.in_(list(entries)), batches.c.attempted_at.is_(None)))
     refs = []
     for endpoint, skus in entries.items():
         for kind in _kinds(skus):
             for start in range(0, len(kind), MAX_SKUS_PER_TASK):
-                refs.append(_insert(conn, store, run_id, endpoint, kind[start:start + MAX_SKUS_PER_TASK], now))
+                refs.append(_insert(conn, slug, run_id, endpoint, kind[start:start + MAX_SKUS_PER_TASK], now))
     return refs
 
 
@@ -86,32 +86,32 @@ def _kinds(entries: list[dict]) -> list[list[dict]]:
     return list(kinds.values())
 
 
-def _insert(conn: Connection, store: str, run_id: str, endpoint: str, skus: list[dict], now: datetime) -> BatchRef:
+def _insert(conn: Connection, slug: str, run_id: str, endpoint: str, skus: list[dict], now: datetime) -> BatchRef:
     """Save one batch under the run's next number for its endpoint."""
-    run = (batches.c.store == store) & (batches.c.run_id == run_id) & (batches.c.endpoint == endpoint)
+    run = (batches.c.store == slug) & (batches.c.run_id == run_id) & (batches.c.endpoint == endpoint)
     number = (conn.execute(select(func.max(batches.c.batch_no)).where(run)).scalar() or 0) + 1
     conn.execute(insert(batches).values(
-        store=store, run_id=run_id, endpoint=endpoint, batch_no=number, payload=dumps(skus),
+        store=slug, run_id=run_id, endpoint=endpoint, batch_no=number, payload=dumps(skus),
         payload_hash=payload_hash(skus), sku_count=len(skus), created_at=now))
     return BatchRef(endpoint, number)
 
 
-def unsent(conn: Connection, store: str, run_id: str) -> list[BatchRef]:
+def unsent(conn: Connection, slug: str, run_id: str) -> list[BatchRef]:
     """The run's batches never attempted, in the order they were saved."""
     rows = conn.execute(select(batches.c.endpoint, batches.c.batch_no).where(
-        batches.c.store == store, batches.c.run_id == run_id, batches.c.attempted_at.is_(None))
+        batches.c.store == slug, batches.c.run_id == run_id, batches.c.attempted_at.is_(None))
         .order_by(batches.c.created_at, batches.c.endpoint, batches.c.batch_no)).all()
     return [BatchRef(row.endpoint, row.batch_no) for row in rows]
 
 
-def _key(store: str, run_id: str, ref: BatchRef) -> ColumnElement[bool]:
-    return ((batches.c.store == store) & (batches.c.run_id == run_id) & (batches.c.endpoint == ref.endpoint)
+def _key(slug: str, run_id: str, ref: BatchRef) -> ColumnElement[bool]:
+    return ((batches.c.store == slug) & (batches.c.run_id == run_id) & (batches.c.endpoint == ref.endpoint)
             & (batches.c.batch_no == ref.batch_no))
 
 
-def send(engine: Engine, client: N11Client, store: str, run_id: str, ref: BatchRef) -> str | None:
+def send(engine: Engine, client: N11Client, slug: str, run_id: str, ref: BatchRef) -> str | None:
     """Send one batch unless it has been sent; returns N11's task id (the recorded one on a retry)."""
-    key = _key(store, run_id, ref)
+    key = _key(slug, run_id, ref)
     with engine.begin() as conn:
         batch = conn.execute(select(batches).where(key)).one()
         if batch.task_id is not None:
@@ -138,7 +138,7 @@ def send(engine: Engine, client: N11Client, store: str, run_id: str, ref: BatchR
     return task_id
 
 
-def send_all(engine: Engine, client: N11Client, store: str, run_id: str,
+def send_all(engine: Engine, client: N11Client, slug: str, run_id: str,
              refs: list[BatchRef] | None = None) -> list[str | None]:
     """Send the batches (by default every unsent one of the run) in order; returns N11's task ids.
 
@@ -148,42 +148,42 @@ def send_all(engine: Engine, client: N11Client, store: str, run_id: str,
     """
     if refs is None:
         with engine.connect() as conn:
-            refs = unsent(conn, store, run_id)
+            refs = unsent(conn, slug, run_id)
     queue, task_ids = list(refs), []
     while queue:
         ref = queue.pop(0)
         try:
-            task_ids.append(send(engine, client, store, run_id, ref))
+            task_ids.append(send(engine, client, slug, run_id, ref))
         except (OutcomeUnknown, N11RequestRefused) as exc:
-            log.error("store %r: %s", store, exc)
+            log.error("store %r: %s", slug, exc)
             task_ids.append(None)
             continue
-        queue[:0] = split(engine, store, run_id, ref)
+        queue[:0] = split(engine, slug, run_id, ref)
     return task_ids
 
 
-def split(engine: Engine, store: str, run_id: str, ref: BatchRef, reasons: list[str] | None = None) -> list[BatchRef]:
+def split(engine: Engine, slug: str, run_id: str, ref: BatchRef, reasons: list[str] | None = None) -> list[BatchRef]:
     """If N11 refused the batch whole (in its receipt, or in its task's result: ``reasons``), it holds more than
     one SKU and the run has sent fewer than ``MAX_SPLIT_SENDS`` halves: save its halves as new batches of the run
     and close it (``SPLIT``: its SKUs get their results from the halves). Returns the halves (or nothing)."""
-    key = _key(store, run_id, ref)
+    key = _key(slug, run_id, ref)
     with engine.begin() as conn:
         batch = conn.execute(select(batches).where(key)).one()
         if reasons is None and batch.receipt_status != "REJECT" or batch.sku_count < 2 \
-                or batch.finished_at is not None or 2 * _splits(conn, store, run_id) >= MAX_SPLIT_SENDS:
+                or batch.finished_at is not None or 2 * _splits(conn, slug, run_id) >= MAX_SPLIT_SENDS:
             return []
         skus = loads(batch.payload)
         now = utcnow()
         half = len(skus) // 2
-        halves = [_insert(conn, store, run_id, ref.endpoint, part, now) for part in (skus[:half], skus[half:])]
+        halves = [_insert(conn, slug, run_id, ref.endpoint, part, now) for part in (skus[:half], skus[half:])]
         conn.execute(update(batches).where(key).values(finished_at=now, result_status=SPLIT))
     log.warning("store %r: N11 refused %s whole (%s); sending its %d SKUs again in two halves to find the refused "
-                "ones", store, ref, "; ".join(reasons) if reasons is not None else batch.receipt_reasons,
+                "ones", slug, ref, "; ".join(reasons) if reasons is not None else batch.receipt_reasons,
                 batch.sku_count)
     return halves
 
 
-def _splits(conn: Connection, store: str, run_id: str) -> int:
+def _splits(conn: Connection, slug: str, run_id: str) -> int:
     """How many of the run's batches were split: the run's own count, whichever task split them."""
     return conn.scalar(select(func.count()).select_from(batches).where(
-        batches.c.store == store, batches.c.run_id == run_id, batches.c.result_status == SPLIT))
+        batches.c.store == slug, batches.c.run_id == run_id, batches.c.result_status == SPLIT))

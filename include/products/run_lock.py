@@ -27,17 +27,17 @@ HOLD = timedelta(hours=3)  # longer than a run's longest wait (the results senso
 class RunLocked(Exception):
     """Another products run of the store holds the lock."""
 
-    def __init__(self, store: str, run_id: str, owner: str, until: datetime) -> None:
-        super().__init__(f"store {store!r}: products run {owner!r} is in progress (it holds the store's lock until "
+    def __init__(self, slug: str, run_id: str, owner: str, until: datetime) -> None:
+        super().__init__(f"store {slug!r}: products run {owner!r} is in progress (it holds the store's lock until "
                          f"{until:%Y-%m-%d %H:%M:%S} UTC), so run {run_id!r} does nothing; the next run compares "
                          "everything with N11 anyway")
         self.owner = owner
 
 
-def take(engine: Engine, store: str, run_id: str, hold: timedelta = HOLD) -> None:
+def take(engine: Engine, slug: str, run_id: str, hold: timedelta = HOLD) -> None:
     """Take or renew the store's lock for ``run_id``; raises ``RunLocked`` while another run holds it."""
     now = utcnow()
-    mine = lock.c.store == store
+    mine = lock.c.store == slug
     with engine.begin() as conn:
         taken = conn.execute(update(lock).where(mine, or_(lock.c.run_id == run_id, lock.c.expires_at < now))
                              .values(run_id=run_id, taken_at=now, expires_at=now + hold)).rowcount
@@ -45,16 +45,16 @@ def take(engine: Engine, store: str, run_id: str, hold: timedelta = HOLD) -> Non
         return
     try:
         with engine.begin() as conn:
-            conn.execute(insert(lock).values(store=store, run_id=run_id, taken_at=now, expires_at=now + hold))
+            conn.execute(insert(lock).values(store=slug, run_id=run_id, taken_at=now, expires_at=now + hold))
     except IntegrityError:
         with engine.connect() as conn:
             holder = conn.execute(select(lock.c.run_id, lock.c.expires_at).where(mine)).one_or_none()
         if holder is None:  # released between the two statements: try once more
-            return take(engine, store, run_id, hold)
-        raise RunLocked(store, run_id, holder.run_id, holder.expires_at) from None
+            return take(engine, slug, run_id, hold)
+        raise RunLocked(slug, run_id, holder.run_id, holder.expires_at) from None
 
 
-def release(engine: Engine, store: str, run_id: str) -> bool:
+def release(engine: Engine, slug: str, run_id: str) -> bool:
     """Delete the store's lock if ``run_id`` holds it; True if it did."""
     with engine.begin() as conn:
-        return conn.execute(delete(lock).where(lock.c.store == store, lock.c.run_id == run_id)).rowcount > 0
+        return conn.execute(delete(lock).where(lock.c.store == slug, lock.c.run_id == run_id)).rowcount > 0

@@ -55,7 +55,7 @@ def _untyped(name: str, names: list[str]) -> TableClause:
     return table(name, *map(column, names))
 
 
-def read_plan_rows(conn: Connection, source: TableClause, store: str,
+def read_plan_rows(conn: Connection, source: TableClause, slug: str,
                    covered: tuple[Group, ...]) -> Iterator[pd.DataFrame]:
     """The plan rows of SKUs N11 lets us update, in chunks by stock code: the shop's columns of the covered
     groups, N11's live values (``n11_<column>``), the baseline (``base_<column>``) and the failed payloads."""
@@ -69,7 +69,7 @@ def read_plan_rows(conn: Connection, source: TableClause, store: str,
              .select_from(source.join(links, links.c.stock_code == source.c.stock_code)
                           .outerjoin(state, (state.c.store == links.c.store)
                                      & (state.c.stock_code == links.c.stock_code)))
-             .where(links.c.store == store, links.c.n11_status.in_(UPDATABLE_STATUSES))
+             .where(links.c.store == slug, links.c.n11_status.in_(UPDATABLE_STATUSES))
              .order_by(links.c.stock_code))
     streamed = conn.execution_options(stream_results=True)
     yield from pd.read_sql(query, streamed, index_col="stock_code", chunksize=CHUNK_ROWS)

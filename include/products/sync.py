@@ -22,7 +22,7 @@ from include.products import create, creations, diff, links, push, results, rule
 from include.products.groups import ENDPOINTS, GROUPS, PRODUCT_CREATE, covered_groups
 from include.products.source import read_plan_rows, source_table, stock_codes
 from include.products.values import payload_hash
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.tables import n11_product_sync_errors
 from n11.client import MAX_SKUS_PER_TASK, N11Client
 
@@ -156,14 +156,14 @@ def _log_dry_run(slug: str, plan: diff.Plan) -> None:
         log.info("store %r dry run: ... and %d more local errors", slug, len(plan.errors) - LISTED_ERRORS)
 
 
-def _record_local_errors(conn: Connection, store: str, run_id: str, plan: diff.Plan) -> None:
+def _record_local_errors(conn: Connection, slug: str, run_id: str, plan: diff.Plan) -> None:
     """Replace the store's local errors with this run's: a fixed row stops being reported."""
     errors = n11_product_sync_errors
-    conn.execute(delete(errors).where(errors.c.store == store, errors.c.task_id == LOCAL))
+    conn.execute(delete(errors).where(errors.c.store == slug, errors.c.task_id == LOCAL))
     if plan.errors.empty:
         return
     now = utcnow()
-    rows = [{"store": store, "stock_code": recordable(code), "task_id": LOCAL, "run_id": run_id, "kind": LOCAL,
+    rows = [{"store": slug, "stock_code": recordable(code), "task_id": LOCAL, "run_id": run_id, "kind": LOCAL,
              "endpoint": None, "groups": ",".join(dict.fromkeys(found.group)),
              "reasons": simplejson.dumps(list(found.rule), ensure_ascii=False), "payload_hash": None,
              "recorded_at": now}

@@ -7,23 +7,24 @@ from datetime import datetime
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from include.orders import run as orders_run
 from include.orders.approve import approve_orders as send_approvals
-from include.orders.interval import load_interval
-from include.orders.sync import BadOrderData
+from include.orders.errors import BadOrderData
 from include.tasks.store_run import store_run
 
 log = logging.getLogger(__name__)
 
 
 def load_orders(store_settings: dict, data_interval_start: datetime, data_interval_end: datetime) -> dict:
-    """Load the interval's orders, then look up the open ones (include/orders/interval.py); return the counts.
+    """Load the interval's orders, then look up the open ones (include/orders/run.py); return the counts.
 
     N11 data the shop cannot take fails at once (a retry would get the same answer); N11 failing to answer
     is raised as it is, so Airflow retries the task.
     """
     with store_run(store_settings) as run:
         try:
-            summary = load_interval(run.client, run.engine, run.store, data_interval_start, data_interval_end)
+            summary = orders_run.load_orders(run.engine, run.client, run.store, data_interval_start,
+                                             data_interval_end)
         except BadOrderData as exc:
             raise AirflowFailException(str(exc)) from None
     return summary.counts()
@@ -35,7 +36,7 @@ def approve_orders(store_settings: dict) -> dict:
     Skipped, with the reason in the log, when there was nothing to approve.
     """
     with store_run(store_settings) as run:
-        summary = send_approvals(run.client, run.engine, run.store)
+        summary = send_approvals(run.engine, run.client, run.store)
     reason = summary.idle_reason()
     if reason:
         log.info("%s", reason)  # the UI shows only "Skipping task." for the exception itself

@@ -8,8 +8,7 @@ from airflow.sdk import Variable
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from include.orders.canary import standing_note
-from include.registry import StoreConfig
-from include.settings import SettingsError, apply_override, orders_enabled, products_enabled
+from include.settings import SettingsError, StoreConfig, apply_override, orders_enabled, products_enabled
 from include.store_status import (
     API_AUTH_FAILED,
     API_OK,

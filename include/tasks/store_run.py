@@ -18,7 +18,7 @@ from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 from sqlalchemy import Engine
 
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.shop_db import engine_for
 from n11.client import N11Client
 from n11.errors import N11AuthError

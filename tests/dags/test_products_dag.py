@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, func, select
 from devtools.sandbox import shop_products
 from include.products import sync
 from include.products.groups import UPDATABLE_STATUSES
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.shop_db import engine_for, url_for
 from include.tables import (
     n11_product_run_lock,

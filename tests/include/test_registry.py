@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from include.registry import RegistryError, StoreConfig, load_registry, load_registry_or_error, parse_store
+from include.registry import RegistryError, load_registry, load_registry_or_error, parse_store
+from include.settings import StoreConfig
 
 VALID = {"slug": "magaza_1", "name": "Mağaza 1", "start_date": "2026-03-01"}
 

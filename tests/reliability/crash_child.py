@@ -15,9 +15,10 @@ from datetime import date
 from types import SimpleNamespace
 
 from include.orders import approve
-from include.orders import sync as order_sync
+from include.orders import load as order_load
+from include.orders import run as orders_run
 from include.products import push, sync
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.shop_db import engine_for
 from n11.client import ClientSettings, N11Client
 
@@ -51,11 +52,11 @@ def main(mode: str, url: str, db: str) -> None:
     engine = engine_for(SimpleNamespace(conn_id="shop_db", conn_type="sqlite", host=db, schema=None))
     client = N11Client(os.environ["N11_APPKEY"], os.environ["N11_APPSECRET"], url, FAST)
     if mode == "orders":
-        order_sync.load_window = stop_after_call(order_sync.load_window, 2)
-        order_sync.sync_orders(client, engine, STORE, MONTH_START, MONTH_END)
+        order_load.load_window = stop_after_call(order_load.load_window, 2)
+        orders_run.load_windows(engine, client, STORE, MONTH_START, MONTH_END)
     elif mode == "approve":
         client.approve_lines = stop_after_call(client.approve_lines, 1)
-        approve.approve_orders(client, engine, STORE)
+        approve.approve_orders(engine, client, STORE)
     else:
         sync.start(engine, client, STORE, "run-1")
         sync.plan(engine, client, STORE, "run-1", sync.RunOptions())

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 
 from devtools.sandbox import N11Sandbox
-from include.orders.interval import load_interval
-from include.orders.sync import OrderSyncError
+from include.orders.errors import OrderLoadError
+from include.orders.run import load_orders
 from include.products import results, sync
 from include.products.groups import LIVE_GROUPS
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.tables import n11_product_sync_state
 from n11.client import ClientSettings, N11Client
 from n11.errors import N11BadResponse, N11Unavailable
@@ -34,12 +34,12 @@ def order_intervals(sandbox: N11Sandbox, engine: Engine, store: StoreConfig, sta
                     step: timedelta, settings: ClientSettings) -> tuple[Retried, list[int]]:
     """Consecutive intervals of ``step`` as scheduled runs; returns the tries and where in the sandbox log each
     try started."""
-    retried, marks = Retried(OrderSyncError), []
+    retried, marks = Retried(OrderLoadError), []
     client = client_of(sandbox, settings)
 
     def attempt(lower: datetime) -> None:
         marks.append(len(sandbox.requests))
-        load_interval(client, engine, store, lower, lower + step, now=lower + step + timedelta(minutes=5))
+        load_orders(engine, client, store, lower, lower + step, now=lower + step + timedelta(minutes=5))
 
     try:
         while start < end:

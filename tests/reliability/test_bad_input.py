@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, String, Table, Text
 
 from devtools.sandbox import FaultConfig, N11Sandbox, SandboxState
-from include.orders.sync import OrderFetchError
+from include.orders.errors import OrderFetchError
 from include.orders.windows import order_windows
 from include.products import links
 from include.products.groups import PRICE_STOCK

@@ -12,7 +12,7 @@ import pytest
 from devtools.sandbox import N11Sandbox, SandboxState
 from devtools.sandbox.rules import canonical_status
 from include.clock import to_ms
-from include.orders import sync as order_sync
+from include.orders import load as order_load
 from include.orders.windows import order_windows
 from include.shop_db import engine_for
 from tests.include.orders.conftest import (
@@ -44,7 +44,7 @@ def test_a_backfill_and_the_schedule_at_once_leave_what_one_clean_run_leaves(sho
         changed = next(p for p in account.packages if to_ms(SCHEDULE[0]) <= served_ms(sandbox, p) < to_ms(BACKFILL[1])
                        and canonical_status(p["shipmentPackageStatus"]) not in ("Unpacked", "Cancelled"))
         backfill_read, schedule_done = threading.Event(), threading.Event()
-        load = order_sync.load_window
+        load = order_load.load_window
 
         def load_window(conn, store, rows):
             """The backfill holds its transaction open, with the older answer, until the schedule committed."""
@@ -54,7 +54,7 @@ def test_a_backfill_and_the_schedule_at_once_leave_what_one_clean_run_leaves(sho
                 assert schedule_done.wait(60)
             return load(conn, store, rows)
 
-        monkeypatch.setattr(order_sync, "load_window", load_window)
+        monkeypatch.setattr(order_load, "load_window", load_window)
         errors: list[BaseException] = []
 
         def run(lower, upper):
@@ -72,7 +72,7 @@ def test_a_backfill_and_the_schedule_at_once_leave_what_one_clean_run_leaves(sho
         backfill.join(60)
         assert not errors
 
-        monkeypatch.setattr(order_sync, "load_window", load)
+        monkeypatch.setattr(order_load, "load_window", load)
         clean = dataclasses.replace(STORE, slug="clean")
         order_intervals(sandbox, engine, clean, BACKFILL[0], SCHEDULE[1], SCHEDULE[1] - BACKFILL[0], FAULTY)
         assert snapshot(engine) == snapshot(engine, "clean")

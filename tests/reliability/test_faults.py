@@ -17,7 +17,7 @@ import pytest
 from devtools.sandbox import FaultConfig, N11Sandbox, SandboxState, generate_account
 from devtools.sandbox.faults import FAULT_KINDS
 from include.clock import to_ms
-from include.orders import sync as order_sync
+from include.orders import fetch as order_fetch
 from include.orders.windows import order_windows
 from include.products import results
 from include.products.groups import PRICE_STOCK
@@ -167,7 +167,7 @@ class ChangingBetweenPages:
 @pytest.fixture
 def dense_hour(monkeypatch):
     """An account with twelve Delivered orders in one hour, and pages of five rows."""
-    monkeypatch.setattr(order_sync, "PAGE_SIZE", 5)
+    monkeypatch.setattr(order_fetch, "PAGE_SIZE", 5)
     account = generate_account(seed=5, api_key=TEST_KEY, api_secret=TEST_SECRET, products=10, days=1,
                                end=MONTH_START - 10 * 24 * HOUR, packages_per_day=2)
     hour = MONTH_START + 48 * HOUR
@@ -208,7 +208,7 @@ def test_a_row_repeated_across_two_pages_duplicates_nothing(dense_hour, shop, mo
         rows = [p["orderNumber"] for page in client.iter_shipment_packages(
             start_ms=to_ms(hour), end_ms=to_ms(hour + HOUR), status="Delivered", page_size=5) for p in page]
         assert len(rows) > len(set(rows)) == len(numbers)  # the sandbox does repeat rows
-        monkeypatch.setattr(order_sync, "SPLIT_FACTOR", 1)  # parts of one page still overflow: some are paged
+        monkeypatch.setattr(order_fetch, "SPLIT_FACTOR", 1)  # parts of one page still overflow: some are paged
         order_intervals(sandbox, shop, STORE, hour - 24 * HOUR, hour + 24 * HOUR, 48 * HOUR, FAULTY)
         assert stored(shop) == expected(sandbox, hour - 27 * HOUR, hour + 27 * HOUR)
 

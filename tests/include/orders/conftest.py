@@ -14,9 +14,8 @@ from sqlalchemy import Engine, select
 from devtools.sandbox import Account, N11Sandbox, SandboxState, generate_account
 from devtools.sandbox.rules import canonical_status
 from include.clock import from_ms, to_ms
-from include.orders.interval import load_interval
-from include.orders.sync import SyncSummary
-from include.registry import StoreConfig
+from include.orders.run import WindowsSummary, load_orders
+from include.settings import StoreConfig
 from include.shop_db import engine_for
 from include.tables import n11_order_lines, n11_order_packages, n11_orders
 from n11.client import ClientSettings, N11Client
@@ -114,12 +113,12 @@ def account_of(sandbox: N11Sandbox) -> Account:
 
 
 def sync(sandbox: N11Sandbox, shop: Engine, start: datetime, end: datetime, store: StoreConfig = STORE,
-         now: datetime | None = None) -> SyncSummary:
+         now: datetime | None = None) -> WindowsSummary:
     """One run of the orders task over [start, end) (its windows, then the follow-up of open orders) as of
     ``now``, by default five minutes after the end, when a scheduled run starts; the windows' summary."""
     client = N11Client(TEST_KEY, TEST_SECRET, sandbox.url, FAST)
     try:
-        return load_interval(client, shop, store, start, end, now=now or end + timedelta(minutes=5)).windows
+        return load_orders(shop, client, store, start, end, now=now or end + timedelta(minutes=5)).windows
     finally:
         client.close()
 

@@ -57,7 +57,7 @@ def loaded(n11, shop) -> Engine:
 def run(n11: N11Sandbox, shop: Engine, store=STORE) -> approve.ApprovalSummary:
     client = N11Client(TEST_KEY, TEST_SECRET, n11.url, FAST)
     try:
-        return approve_orders(client, shop, store)
+        return approve_orders(shop, client, store)
     finally:
         client.close()
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from devtools.sandbox import FaultConfig
 from include.clock import from_ms, to_ms
 from include.orders.canary import RAISED_FOR, standing_note
+from include.orders.errors import OrderFetchError
 from include.orders.follow import BATCH, follow_open_orders
-from include.orders.sync import OrderFetchError
 from include.store_status import record_settings
 from include.tables import n11_stores
 from n11.client import N11Client
@@ -67,7 +67,7 @@ def test_finished_orders_are_not_looked_up_and_open_ones_go_in_batches(month, sh
     month.clear_log()
     client = N11Client(TEST_KEY, TEST_SECRET, month.url, FAST)
     try:  # a day after the run: the daily look-up is due again
-        summary = follow_open_orders(client, shop, STORE, now=from_ms(to_ms(end + DAY)))
+        summary = follow_open_orders(shop, client, STORE, now=from_ms(to_ms(end + DAY)))
     finally:
         client.close()
     calls = month.calls("GET", "/rest/delivery/v1/shipmentPackages")
@@ -86,8 +86,8 @@ def test_the_pace_is_the_stores_own(start_sandbox, shop):
     later = created + 5 * DAY
     client = N11Client(TEST_KEY, TEST_SECRET, sandbox.url, FAST)
     try:
-        default = follow_open_orders(client, shop, STORE, now=from_ms(to_ms(later)))
-        short = follow_open_orders(client, shop, dataclasses.replace(STORE, follow_every_run_days=1, follow_days=4),
+        default = follow_open_orders(shop, client, STORE, now=from_ms(to_ms(later)))
+        short = follow_open_orders(shop, client, dataclasses.replace(STORE, follow_every_run_days=1, follow_days=4),
                                    now=from_ms(to_ms(later + 2 * DAY)))
     finally:
         client.close()
@@ -136,13 +136,13 @@ def test_a_failed_look_up_names_the_store_and_batch_and_the_next_run_looks_it_up
     client = N11Client(TEST_KEY, TEST_SECRET, sandbox.url, FAST)
     try:
         with pytest.raises(OrderFetchError) as failure:
-            follow_open_orders(client, shop, STORE, now=from_ms(to_ms(created + 3 * HOUR)))
+            follow_open_orders(shop, client, STORE, now=from_ms(to_ms(created + 3 * HOUR)))
         assert str(failure.value).startswith(
             f"store 'shop1', look-up of open orders, 1 package(s) from {package['id']}: ")
         assert "HTTP 503" in str(failure.value) and "the next run looks it up again" in str(failure.value)
         assert stored(shop)["n11_orders"]["2000000000013"]["status"] == "Created"
         sandbox.faults = FaultConfig()
-        assert follow_open_orders(client, shop, STORE, now=from_ms(to_ms(created + 3 * HOUR))).orders_changed == 1
+        assert follow_open_orders(shop, client, STORE, now=from_ms(to_ms(created + 3 * HOUR))).orders_changed == 1
     finally:
         client.close()
     assert stored(shop)["n11_orders"]["2000000000013"]["status"] == "Shipped"

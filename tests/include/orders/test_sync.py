@@ -13,8 +13,9 @@ import pytest
 
 from devtools.sandbox import FaultConfig, generate_account
 from include.clock import to_ms
+from include.orders.errors import BadOrderData, OrderFetchError
+from include.orders.fetch import PAGE_SIZE, fetch_window
 from include.orders.load import LoadCounts
-from include.orders.sync import PAGE_SIZE, BadOrderData, OrderFetchError, fetch_window
 from include.orders.windows import Window, order_windows
 from n11.client import N11Client
 from tests.conftest import DATABASES, TEST_KEY, TEST_SECRET

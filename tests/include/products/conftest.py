@@ -17,7 +17,7 @@ from devtools.sandbox import Account, N11Sandbox
 from include.products import sync
 from include.products.groups import N11_FIELDS, PRICE_STOCK, PRODUCT_UPDATE, UPDATABLE_STATUSES
 from include.products.sync import RunOptions
-from include.registry import StoreConfig
+from include.settings import StoreConfig
 from include.shop_db import dispose_engines, engine_for
 from include.tables import n11_product_source, n11_product_sync_errors, n11_product_sync_state
 from n11.client import ClientSettings, N11Client

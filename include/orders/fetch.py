@@ -1,9 +1,5 @@
-"""One data interval of a store's N11 orders into the shop database: what the orders task does.
-
-Each window is read completely (every status but ``Unpacked``, every page), turned into rows, and only then
-written, in one transaction. A failure therefore leaves earlier windows loaded and the failing one untouched,
-and a rerun of the interval picks up where it failed without duplicating anything.
-"""
+"""The N11 reads of an orders run: a window's packages from each sender and status, cut in time until every
+answer fits one page, and a failed read named by store, window, status and page."""
 
 from __future__ import annotations
 
@@ -11,88 +7,17 @@ import dataclasses
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, Executable
-
-from include.clock import utcnow
-from include.orders.canary import contradictions, record_contradiction
-from include.orders.load import LoadCounts, load_window
-from include.orders.transform import IMPORTED_STATUSES, SENDERS, BadPackage, package_rows
-from include.orders.windows import Window, order_windows
-from include.registry import StoreConfig
+from include.orders.errors import OrderFetchError
+from include.orders.transform import IMPORTED_STATUSES, SENDERS
+from include.orders.windows import Window
+from include.settings import StoreConfig
 from n11.client import PACKAGE_PAGE_SIZE, N11Client
 from n11.errors import N11AuthError, N11Error
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = PACKAGE_PAGE_SIZE  # N11's maximum; a module constant so tests can make windows span pages
 SPLIT_FACTOR = 2  # parts per page of the answer: a denser part is cut again
-
-
-class OrderSyncError(Exception):
-    """The sync of an interval stopped; the message names the store, the window and what failed."""
-
-
-class BadOrderData(OrderSyncError):
-    """N11 sent a package the shop cannot take: retrying cannot help until N11's answer changes."""
-
-
-class OrderFetchError(OrderSyncError):
-    """N11 did not answer a page usably, even after the client's retries."""
-
-
-@dataclass
-class SyncSummary:
-    """What one interval's sync did, for the task's one-line log."""
-
-    store: str
-    start: datetime
-    end: datetime
-    windows: int = 0
-    pages: int = 0
-    packages: int = 0
-    counts: LoadCounts = field(default_factory=LoadCounts)
-
-    def log_line(self) -> str:
-        c = self.counts
-        return (f"store {self.store!r}, orders modified {self.start.isoformat()} to {self.end.isoformat()}: "
-                f"windows {self.windows}, pages {self.pages}, packages {self.packages}; orders new {c.orders_new}, "
-                f"updated {c.orders_updated}, unchanged "
-                f"{c.orders_unchanged}; lines new {c.lines_new}, updated {c.lines_updated}")
-
-
-def sync_orders(client: N11Client, engine: Engine, store: StoreConfig, start: datetime, end: datetime, *,
-                now: datetime | None = None) -> SyncSummary:
-    """Load the orders N11 last modified in [start, end) (padded by the store's overlap) into the shop DB."""
-    summary = SyncSummary(store.slug, start, end)
-    overlap = timedelta(hours=store.order_window_overlap_hours)
-    for window in order_windows(start, end, overlap, now or datetime.now(UTC)):
-        packages, pages = fetch_senders(client, store, window)
-        contradicting = contradictions(packages, window, overlap)
-        if contradicting:
-            record_contradiction(engine, store, contradicting, window)
-        summary.counts += load_packages(engine, store, packages, f"window {window}")
-        summary.windows += 1
-        summary.pages += pages
-        summary.packages += len(packages)
-    return summary
-
-
-def load_packages(engine: Engine, store: StoreConfig, packages: list[dict], where: str,
-                  *also: Executable) -> LoadCounts:
-    """Turn N11's packages into rows and load them in one transaction (with the statements ``also``), or fail
-    naming the store, ``where`` ("window ..." or another batch) and what is unusable, writing nothing of it."""
-    try:
-        rows = package_rows(store.slug, packages, utcnow())
-    except BadPackage as exc:
-        raise BadOrderData(f"store {store.slug!r}, {where}: N11's answer is unusable: {exc}; nothing of this "
-                           f"{where.split(' ', 1)[0]} was written. Rerun once N11 answers correctly.") from None
-    with engine.begin() as conn:
-        counts = load_window(conn, store.slug, rows)
-        for statement in also:
-            conn.execute(statement)
-    return counts
 
 
 def fetch_senders(client: N11Client, store: StoreConfig, window: Window) -> tuple[list[dict], int]:
