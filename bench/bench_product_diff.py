@@ -30,8 +30,8 @@ from devtools.sandbox.state import Account
 from include.clock import utcnow
 from include.products import baseline, links, push
 from include.products.groups import BASELINE_GROUPS, PRICE_STOCK, PRODUCT_UPDATE
+from include.products.run import RunOptions, plan_run
 from include.products.source import read_plan_rows, source_table
-from include.products.sync import RunOptions, plan_run
 from include.products.values import canonical
 from include.settings import StoreConfig
 from include.tables import metadata, n11_product_source, source_metadata

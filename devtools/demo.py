@@ -29,7 +29,8 @@ from devtools.sandbox import (
     shop_products,
 )
 from include.clock import utcnow
-from include.products import results, sync
+from include.products import results
+from include.products import run as steps
 from include.registry import TIMEZONE, load_registry
 from include.settings import StoreConfig
 from include.tables import (
@@ -172,7 +173,7 @@ def report_products(engine: Engine, store: StoreConfig, since: datetime) -> None
     if run_id is None:
         print("  products: nothing to push (the shop agrees with what N11 last confirmed)")
         return
-    for line in sync.run_report(engine, store, run_id):
+    for line in steps.run_report(engine, store, run_id):
         print(f"  {line}")
 
 

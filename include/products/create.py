@@ -23,7 +23,6 @@ from sqlalchemy import Connection, Engine, TableClause, delete, inspect, select
 from include.clock import utcnow
 from include.products import categories, creations, desired, push, rules
 from include.products.categories import Attribute, Category, fold
-from include.products.diff import StoreRules
 from include.products.groups import GROUPS, PRODUCT_CREATE
 from include.products.source import COLUMNS, source_table
 from include.products.values import payload_hash, payload_values, texts
@@ -91,7 +90,7 @@ def _category_id(value: Any) -> str | None:
 
 
 def plan(shop: pd.DataFrame, cats: dict[str, Category], attributes: dict[str, dict[str, Attribute]],
-         previous: dict[str, tuple[str, str]], waiting: set[str], store_rules: StoreRules | None = None) -> CreatePlan:
+         previous: dict[str, tuple[str, str]], waiting: set[str], store: StoreConfig) -> CreatePlan:
     """The entries and local errors of ``shop`` (``read_candidates``). ``previous``: what product-create did with
     a SKU before (status, payload hash); ``waiting``: SKUs in batches N11 has not answered. A new product goes out
     with the store's stock buffer and price markup applied, as its later updates do."""
@@ -102,9 +101,8 @@ def plan(shop: pd.DataFrame, cats: dict[str, Category], attributes: dict[str, di
     unusable = pd.concat([rules.repeated_codes(list(shop.index)), rules.overlong_codes(list(shop.index))],
                          ignore_index=True)
     shop = shop[~shop.index.isin(unusable.stock_code)].sort_index()
-    store_rules = store_rules or StoreRules()
-    wanted = desired.values(shop, store_rules.stock_buffer, store_rules.price_markup_percent)
-    found = [unusable, *(rules.problems(shop, wanted, group, store_rules.price_markup_percent) for group in GROUPS)]
+    wanted = desired.values(shop, store.stock_buffer, store.price_markup_percent)
+    found = [unusable, *(rules.problems(shop, wanted, group, store.price_markup_percent) for group in GROUPS)]
     numbers = {column: payload_values(column, wanted[column])
                for column in ("list_price", "sale_price", "quantity", "vat_rate", "preparing_day")}
     broken = set(pd.concat(found).stock_code)
@@ -262,8 +260,7 @@ def plan_creation(engine: Engine, client: N11Client, store: StoreConfig, run_id:
         categories.refresh_attributes(engine, client, wanted)
     with engine.connect() as conn:
         found = plan(shop, categories.read_categories(conn, wanted), categories.read_attributes(conn, wanted),
-                     creations.previous(conn, store.slug), creations.waiting(conn, store.slug),
-                     StoreRules.of(store))
+                     creations.previous(conn, store.slug), creations.waiting(conn, store.slug), store)
     counts = found.counts()
     log.info("store %r new products: %d candidate(s); creating %d in %d call(s); %d local error(s); %d held back "
              "(same payload N11 refused last time); %d sent before (N11's answer or the link to come)", store.slug,

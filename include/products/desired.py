@@ -9,18 +9,20 @@ the diff compares these values with N11's live ones.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
 
 from include.products.values import PRICES, canonical, cents
 
 
-def values(shop: pd.DataFrame, stock_buffer: int, markup_percent: float) -> pd.DataFrame:
+def values(shop: pd.DataFrame, stock_buffer: int, markup_percent: Decimal | int) -> pd.DataFrame:
     """The comparable form of ``shop`` (columns present), as the store sends it."""
     wanted = canonical(shop)
     if "quantity" in wanted:
         wanted["quantity"] = np.maximum(wanted["quantity"].to_numpy() - stock_buffer, 0)
-    factor = 1 + markup_percent / 100
+    factor = float(1 + Decimal(markup_percent) / 100)  # exact until the prices, which are float arrays
     for column in PRICES:
         if column in wanted:
             wanted[column] = cents(shop[column], factor)

@@ -43,22 +43,8 @@ class Plan:
                 "entries": {endpoint: len(entries) for endpoint, entries in self.entries.items()}}
 
 
-@dataclass(frozen=True)
-class StoreRules:
-    """A store's rules for the values it sends (``desired``)."""
-
-    stock_buffer: int = 0
-    price_markup_percent: float = 0.0
-
-    @classmethod
-    def of(cls, store: StoreConfig) -> StoreRules:
-        """The store's rules. The markup is an exact decimal of at most 4 places (the settings schema); prices are
-        planned as floats and rounded half up to kuruş with float noise allowed for, so its float is exact enough."""
-        return cls(store.stock_buffer, float(store.price_markup_percent))
-
-
-def plan(chunks: Iterable[pd.DataFrame], covered: tuple[Group, ...], full_resync: bool,
-         store_rules: StoreRules = StoreRules(), refused: pd.DataFrame | None = None) -> Plan:
+def plan(chunks: Iterable[pd.DataFrame], covered: tuple[Group, ...], full_resync: bool, store: StoreConfig,
+         refused: pd.DataFrame | None = None) -> Plan:
     """``chunks``: plan rows of updatable linked SKUs indexed by stock code (``source.read_plan_rows``);
     ``refused``: local errors found before (stock codes listed twice, too long): those SKUs are left out."""
     errors = [refused if refused is not None else pd.DataFrame(columns=rules.COLUMNS)]
@@ -70,10 +56,10 @@ def plan(chunks: Iterable[pd.DataFrame], covered: tuple[Group, ...], full_resync
         chunk = chunk[~chunk.index.isin(skip)]
         result.considered += len(chunk)
         shop = chunk[[c for g in covered for c in g.columns]]
-        wanted = desired.values(shop, store_rules.stock_buffer, store_rules.price_markup_percent)
+        wanted = desired.values(shop, store.stock_buffer, store.price_markup_percent)
         for group in covered:
             send = np.ones(len(chunk), dtype=bool) if full_resync else changed(wanted, _compared(chunk, group), group)
-            broken = rules.problems(shop[send], wanted[send], group, store_rules.price_markup_percent)
+            broken = rules.problems(shop[send], wanted[send], group, store.price_markup_percent)
             errors.append(broken)
             send &= ~chunk.index.isin(broken.stock_code)
             found = _parts(group, wanted[send])

@@ -9,6 +9,7 @@ each message names the column and the shop's value (and what the markup made of 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ COLUMNS = ["stock_code", "group", "rule"]
 Rule = tuple[np.ndarray, str | Callable[[dict], str]]
 
 
-def _stock(shop: pd.DataFrame, wanted: pd.DataFrame, markup: float) -> list[Rule]:
+def _stock(shop: pd.DataFrame, wanted: pd.DataFrame, markup: Decimal) -> list[Rule]:
     raw, quantity = numbers(shop.quantity), wanted.quantity.to_numpy()
     return [
         (np.isnan(raw), "quantity is missing or not a number: {quantity!r}"),
@@ -37,11 +38,11 @@ def _stock(shop: pd.DataFrame, wanted: pd.DataFrame, markup: float) -> list[Rule
     ]
 
 
-def _price(shop: pd.DataFrame, wanted: pd.DataFrame, markup: float) -> list[Rule]:
+def _price(shop: pd.DataFrame, wanted: pd.DataFrame, markup: Decimal) -> list[Rule]:
     found: list[Rule] = []
     for column in ("list_price", "sale_price"):
         raw, kurus = numbers(shop[column]), wanted[column].to_numpy()
-        shown = f" (after price_markup_percent {markup:g}: {{_{column}}})" if markup else ""
+        shown = f" (after price_markup_percent {float(markup):g}: {{_{column}}})" if markup else ""
         found += [
             (np.isnan(raw), f"{column} is missing or not a number: {{{column}!r}}"),
             (np.isinf(raw), f"{column} {{{column}}} is not a finite number"),
@@ -56,7 +57,7 @@ def _price(shop: pd.DataFrame, wanted: pd.DataFrame, markup: float) -> list[Rule
     ]
 
 
-def _info(shop: pd.DataFrame, wanted: pd.DataFrame, markup: float) -> list[Rule]:
+def _info(shop: pd.DataFrame, wanted: pd.DataFrame, markup: Decimal) -> list[Rule]:
     template = texts(shop.shipment_template)
     preparing = whole_numbers(shop.preparing_day)
     return [
@@ -72,7 +73,7 @@ def _info(shop: pd.DataFrame, wanted: pd.DataFrame, markup: float) -> list[Rule]
     ]
 
 
-def _content(shop: pd.DataFrame, wanted: pd.DataFrame, markup: float) -> list[Rule]:
+def _content(shop: pd.DataFrame, wanted: pd.DataFrame, markup: Decimal) -> list[Rule]:
     length = np.array([len(text) if isinstance(text, str) else -1 for text in texts(shop.description)])
     return [
         (length < 0, "description is missing"),
@@ -85,7 +86,7 @@ _SHOWN = ("list_price", "sale_price")  # values a message may show as sent: {_li
 _RULES = {STOCK: _stock, PRICE: _price, INFO: _info, CONTENT: _content}
 
 
-def problems(shop: pd.DataFrame, wanted: pd.DataFrame, group: Group, markup: float = 0.0) -> pd.DataFrame:
+def problems(shop: pd.DataFrame, wanted: pd.DataFrame, group: Group, markup: Decimal | int = 0) -> pd.DataFrame:
     """One row per broken rule: ``stock_code`` (from the index of ``shop``), ``group`` and ``rule``.
 
     ``shop`` holds the source rows as read, ``wanted`` the values to send (``desired.values``), aligned with it.

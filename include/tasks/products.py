@@ -1,4 +1,4 @@
-"""The bodies of the products DAG's tasks: the steps of ``include.products.sync`` in Airflow's terms.
+"""The bodies of the products DAG's tasks: the steps of ``include.products.run`` in Airflow's terms.
 
 A problem only a person can fix (a bad run option, a missing products source, refused credentials, a batch
 whose outcome is unknown) fails the task without retries; N11 being unavailable is left to Airflow's retries.
@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from airflow.sdk import PokeReturnValue, get_current_context
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from include.products import sync
+from include.products import run as products_run
 from include.products.run_lock import RunLocked
 from include.products.source import SourceError
 from include.tasks.store_run import store_run
@@ -24,11 +24,11 @@ from include.tasks.store_run import store_run
 BACKFILL = "backfill"
 
 
-def _run() -> tuple[str, sync.RunOptions]:
+def _run() -> tuple[str, products_run.RunOptions]:
     """The run's id and options (``full_resync``, ``dry_run`` in its conf), refusing bad options."""
     dag_run = get_current_context()["dag_run"]
     try:
-        return dag_run.run_id, sync.RunOptions.from_conf(dag_run.conf)
+        return dag_run.run_id, products_run.RunOptions.from_conf(dag_run.conf)
     except ValueError as exc:
         raise AirflowFailException(f"{exc}. Trigger the run with a conf like "
                                    '{"dry_run": true} or {"full_resync": true}') from None
@@ -62,11 +62,11 @@ def plan_changes(store_settings: dict) -> dict:
     run_id, options = _run()
     with store_run(store_settings) as run:
         try:
-            sync.start(run.engine, run.client, run.store, run_id)
+            products_run.start(run.engine, run.client, run.store, run_id)
         except RunLocked as exc:
             raise AirflowSkipException(str(exc)) from None
         with _person_must_fix(run.store.slug):
-            return sync.plan(run.engine, run.client, run.store, run_id, options)
+            return products_run.plan(run.engine, run.client, run.store, run_id, options)
 
 
 def push_batches(store_settings: dict) -> dict:
@@ -77,7 +77,7 @@ def push_batches(store_settings: dict) -> dict:
     """
     run_id, _ = _run()
     with store_run(store_settings) as run, _person_must_fix(run.store.slug):
-        return sync.push_run(run.engine, run.client, run.store, run_id)
+        return products_run.push_run(run.engine, run.client, run.store, run_id)
 
 
 def collect_results(store_settings: dict, planned: dict) -> PokeReturnValue:
@@ -89,10 +89,10 @@ def collect_results(store_settings: dict, planned: dict) -> PokeReturnValue:
     run_id, _ = _run()
     with store_run(store_settings) as run:
         with _person_must_fix(run.store.slug):
-            done, _, totals = sync.collect(run.engine, run.client, run.store, run_id, planned)
+            done, _, totals = products_run.collect(run.engine, run.client, run.store, run_id, planned)
         if not done:
             return PokeReturnValue(is_done=False)
-        sync.finish(run.engine, run.store, run_id)
+        products_run.finish(run.engine, run.store, run_id)
     if totals.unsent:
         raise AirflowFailException(f"store {run.store.slug!r}: {totals.unsent} SKU(s) were not confirmed sent (see "
                                    "the push task's log); the next run's scan shows what N11 has and sends what "
@@ -107,7 +107,7 @@ def release_run_lock(context) -> None:
     store_settings = context["ti"].xcom_pull(task_ids="gate")
     if store_settings:
         with store_run(store_settings) as run:
-            sync.finish(run.engine, run.store, context["dag_run"].run_id)
+            products_run.finish(run.engine, run.store, context["dag_run"].run_id)
 
 
 def create_products(store_settings: dict) -> dict:
@@ -118,4 +118,4 @@ def create_products(store_settings: dict) -> dict:
     """
     run_id, options = _run()
     with store_run(store_settings) as run, _person_must_fix(run.store.slug):
-        return sync.create_run(run.engine, run.client, run.store, run_id, options)
+        return products_run.create_run(run.engine, run.client, run.store, run_id, options)

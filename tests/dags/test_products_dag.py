@@ -16,7 +16,7 @@ from airflow.utils.types import DagRunType
 from sqlalchemy import create_engine, func, select
 
 from devtools.sandbox import shop_products
-from include.products import sync
+from include.products import run as products_run
 from include.products.groups import UPDATABLE_STATUSES
 from include.settings import StoreConfig
 from include.shop_db import engine_for, url_for
@@ -156,9 +156,9 @@ def test_a_run_started_while_another_is_in_progress_does_nothing_and_the_first_f
     account = sandbox.state.account(TEST_KEY)
     client = N11Client(TEST_KEY, TEST_SECRET, sandbox.url, FAST)
     engine = engine_for(Conn("shop_db", "sqlite", demo_shop.url.database))
-    sync.start(engine, client, store, "run-a")
-    planned = sync.plan(engine, client, store, "run-a", sync.RunOptions())
-    sync.push_run(engine, client, store, "run-a")
+    products_run.start(engine, client, store, "run-a")
+    planned = products_run.plan(engine, client, store, "run-a", products_run.RunOptions())
+    products_run.push_run(engine, client, store, "run-a")
     sent_by_a = len(account.tasks)
     sandbox.clear_log()
 
@@ -169,9 +169,9 @@ def test_a_run_started_while_another_is_in_progress_does_nothing_and_the_first_f
     assert sandbox.requests and all(r.path == "/ms/product-query" for r in sandbox.requests)  # the credential check
     assert len(account.tasks) == sent_by_a and lock_rows(engine) == [("shop1", "run-a")]
     for _ in range(5):
-        if sync.collect(engine, client, store, "run-a", planned)[0]:
+        if products_run.collect(engine, client, store, "run-a", planned)[0]:
             break
-    assert sync.finish(engine, store, "run-a") and lock_rows(engine) == []
+    assert products_run.finish(engine, store, "run-a") and lock_rows(engine) == []
     assert run_products()["_run"] == "success"  # the store is free again
     client.close()
 

@@ -17,7 +17,8 @@ from types import SimpleNamespace
 from include.orders import approve
 from include.orders import load as order_load
 from include.orders import run as orders_run
-from include.products import push, sync
+from include.products import push
+from include.products import run as steps
 from include.settings import StoreConfig
 from include.shop_db import engine_for
 from n11.client import ClientSettings, N11Client
@@ -58,10 +59,10 @@ def main(mode: str, url: str, db: str) -> None:
         client.approve_lines = stop_after_call(client.approve_lines, 1)
         approve.approve_orders(engine, client, STORE)
     else:
-        sync.start(engine, client, STORE, "run-1")
-        sync.plan(engine, client, STORE, "run-1", sync.RunOptions())
+        steps.start(engine, client, STORE, "run-1")
+        steps.plan(engine, client, STORE, "run-1", steps.RunOptions())
         push.send = stop_after_call(push.send, 1)
-        sync.push_run(engine, client, STORE, "run-1")
+        steps.push_run(engine, client, STORE, "run-1")
     raise SystemExit("the run ended before its stopping point")
 
 

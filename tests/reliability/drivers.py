@@ -10,7 +10,8 @@ from sqlalchemy import Engine, select
 from devtools.sandbox import N11Sandbox
 from include.orders.errors import OrderLoadError
 from include.orders.run import load_orders
-from include.products import results, sync
+from include.products import results
+from include.products import run as steps
 from include.products.groups import LIVE_GROUPS
 from include.settings import StoreConfig
 from include.tables import n11_product_sync_state
@@ -55,13 +56,13 @@ def products_run(harness: Harness, run_id: str, retried: Retried, update_type: s
     plan (links + diff), push, create, collect until N11 has finished the run's tasks; finish even after a failure."""
     engine, client, store = harness.engine, harness.client, harness.store(update_type)
     try:
-        retried(lambda: sync.start(engine, client, store, run_id))
-        planned = retried(lambda: sync.plan(engine, client, store, run_id, sync.RunOptions()))
-        retried(lambda: sync.push_run(engine, client, store, run_id))
-        retried(lambda: sync.create_run(engine, client, store, run_id, sync.RunOptions()))
+        retried(lambda: steps.start(engine, client, store, run_id))
+        planned = retried(lambda: steps.plan(engine, client, store, run_id, steps.RunOptions()))
+        retried(lambda: steps.push_run(engine, client, store, run_id))
+        retried(lambda: steps.create_run(engine, client, store, run_id, steps.RunOptions()))
         retried(lambda: until_collected(harness, run_id, planned))
     finally:
-        sync.finish(engine, store, run_id)
+        steps.finish(engine, store, run_id)
 
 
 def until_collected(harness: Harness, run_id: str, planned: dict | None = None) -> None:
@@ -70,7 +71,7 @@ def until_collected(harness: Harness, run_id: str, planned: dict | None = None) 
         while not results.collect(harness.engine, harness.client, "shop1", run_id):
             pass
         return
-    while not sync.collect(harness.engine, harness.client, harness.store(), run_id, planned)[0]:
+    while not steps.collect(harness.engine, harness.client, harness.store(), run_id, planned)[0]:
         pass
 
 

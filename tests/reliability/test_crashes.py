@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from devtools.sandbox import N11Sandbox, SandboxState
 from include.orders import approve
 from include.orders.windows import order_windows
-from include.products import sync as products_sync
+from include.products import run as steps
 from include.shop_db import dispose_engines, engine_for
 from include.tables import n11_order_actions, n11_order_lines, n11_orders, n11_product_push_batches
 from tests.conftest import ROOT, TEST_KEY, TEST_SECRET, Conn, make_state
@@ -108,9 +108,9 @@ def test_a_push_killed_after_the_first_batch_sends_nothing_twice_and_moves_no_un
         # Airflow retries the push task (the run still holds its lock), then the sensor collects.
         harness.client = client_of(sandbox, FAULTY)
         store = harness.store()
-        products_sync.push_run(harness.engine, harness.client, store, "run-1")
+        steps.push_run(harness.engine, harness.client, store, "run-1")
         until_collected(harness, "run-1")
-        products_sync.finish(harness.engine, store, "run-1")
+        steps.finish(harness.engine, store, "run-1")
 
         writes = sum(len(sandbox.calls("POST", path)) for path in ENDPOINT_PATHS.values())
         assert writes == len(saved) == len(harness.account.tasks)  # each batch sent once

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from devtools.sandbox import FaultConfig
-from include.products import sync
+from include.products import run as steps
 from include.products.groups import UPDATABLE_STATUSES
 from include.shop_db import engine_for
 from tests.include.products.conftest import Harness
@@ -98,10 +98,10 @@ def test_after_two_runs_no_updatable_sku_differs_from_the_shop_on_stock_or_price
     # Run 1: N11 loses receipts, and the results sensor is killed after the push (the teardown frees the lock).
     harness.sandbox.faults = FaultConfig(rate=0.5, kinds=("truncated", "502", "504"), seed=3,
                                          paths=("/ms/product/tasks",))
-    sync.start(harness.engine, harness.client, store, "run-1")
-    sync.plan(harness.engine, harness.client, store, "run-1", sync.RunOptions())
-    sync.push_run(harness.engine, harness.client, store, "run-1")
-    sync.finish(harness.engine, store, "run-1")
+    steps.start(harness.engine, harness.client, store, "run-1")
+    steps.plan(harness.engine, harness.client, store, "run-1", steps.RunOptions())
+    steps.push_run(harness.engine, harness.client, store, "run-1")
+    steps.finish(harness.engine, store, "run-1")
     lost = sum(1 for r in harness.sandbox.requests if r.fault)
     harness.sandbox.faults = FaultConfig()
     harness.sandbox.state.process_queued(harness.account)  # N11 does the work on its own time

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine, Table, select, update
 
 from devtools.sandbox import Account, N11Sandbox
-from include.products import sync
+from include.products import run as products_run
 from include.products.groups import N11_FIELDS, PRICE_STOCK, PRODUCT_UPDATE, UPDATABLE_STATUSES
-from include.products.sync import RunOptions
+from include.products.run import RunOptions
 from include.settings import StoreConfig
 from include.shop_db import dispose_engines, engine_for
 from include.tables import n11_product_source, n11_product_sync_errors, n11_product_sync_state
@@ -38,17 +38,17 @@ def run_steps(engine: Engine, client: N11Client, store: StoreConfig, run_id: str
     """One products run as the DAG runs it, step by step (the lock released at the end, also after a failure);
     returns the summary lines."""
     try:
-        sync.start(engine, client, store, run_id)
-        planned = sync.plan(engine, client, store, run_id, options or RunOptions())
-        sync.push_run(engine, client, store, run_id)
-        sync.create_run(engine, client, store, run_id, options or RunOptions())
+        products_run.start(engine, client, store, run_id)
+        planned = products_run.plan(engine, client, store, run_id, options or RunOptions())
+        products_run.push_run(engine, client, store, run_id)
+        products_run.create_run(engine, client, store, run_id, options or RunOptions())
         for _ in range(pokes):
-            done, lines, _ = sync.collect(engine, client, store, run_id, planned)
+            done, lines, _ = products_run.collect(engine, client, store, run_id, planned)
             if done:
                 return lines
         raise TimeoutError(f"run {run_id}: N11 did not finish within {pokes} pokes")
     finally:
-        sync.finish(engine, store, run_id)
+        products_run.finish(engine, store, run_id)
 
 
 def mirror(account: Account) -> list[dict]:

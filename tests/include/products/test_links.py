@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 from devtools.sandbox import shop_products
 from include.products import links
 from include.products.groups import PRICE_STOCK, PRODUCT_UPDATE, UPDATABLE_STATUSES
+from include.products.run import RunOptions, plan_run
 from include.products.source import SourceError
-from include.products.sync import RunOptions, plan_run
 from include.tables import n11_product_links, n11_product_sync_state
 
 

@@ -11,7 +11,7 @@ from devtools.sandbox import FaultConfig
 from include.clock import utcnow
 from include.products import links, push, results
 from include.products.groups import PRICE_STOCK
-from include.products.sync import RunOptions, plan_run
+from include.products.run import RunOptions, plan_run
 from include.tables import n11_product_push_batches
 
 RUN = "manual__2026-11-27T10:00:00+00:00"

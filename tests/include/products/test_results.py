@@ -7,9 +7,10 @@ import json
 import pytest
 
 from devtools.sandbox import N11Sandbox
-from include.products import results, sync
+from include.products import results
+from include.products import run as steps
 from include.products.groups import PRICE_STOCK, PRODUCT_UPDATE
-from include.products.sync import RunOptions
+from include.products.run import RunOptions
 from include.shop_db import dispose_engines, engine_for
 from tests.conftest import make_state
 from tests.include.products.conftest import Harness
@@ -195,10 +196,10 @@ def test_tasks_of_an_earlier_run_whose_sensor_gave_up_are_collected_before_the_n
     harness.change(stock, quantity=harness.n11(stock)["quantity"] + 6)
     harness.change(content, description="<p>Toplanmamış</p>")
     store = harness.store()
-    sync.start(harness.engine, harness.client, store, "run-a")
-    sync.plan(harness.engine, harness.client, store, "run-a", RunOptions())
-    sync.push_run(harness.engine, harness.client, store, "run-a")
-    sync.finish(harness.engine, store, "run-a")  # the sensor timed out: the teardown released the lock
+    steps.start(harness.engine, harness.client, store, "run-a")
+    steps.plan(harness.engine, harness.client, store, "run-a", RunOptions())
+    steps.push_run(harness.engine, harness.client, store, "run-a")
+    steps.finish(harness.engine, store, "run-a")  # the sensor timed out: the teardown released the lock
     harness.sandbox.state.process_queued(harness.account)  # N11 did the work; nobody asked for the results
 
     harness.sync("all")
@@ -218,10 +219,10 @@ def test_two_queued_tasks_processed_out_of_order_are_put_right_by_the_next_run(q
     planned = {}
     for run, quantity in (("run-a", 5), ("run-b", 3)):
         harness.change(code, quantity=quantity)
-        sync.start(harness.engine, harness.client, store, run)
-        planned[run] = sync.plan(harness.engine, harness.client, store, run, RunOptions())
-        sync.push_run(harness.engine, harness.client, store, run)
-        sync.finish(harness.engine, store, run)
+        steps.start(harness.engine, harness.client, store, run)
+        planned[run] = steps.plan(harness.engine, harness.client, store, run, RunOptions())
+        steps.push_run(harness.engine, harness.client, store, run)
+        steps.finish(harness.engine, store, run)
     assert harness.sandbox.state.process_queued(harness.account, newest_first=True)  # 3 applied, then the stale 5
     assert harness.n11(code)["quantity"] == 5
     harness.sandbox.state.queue_polls = 1

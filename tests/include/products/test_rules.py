@@ -3,6 +3,7 @@ no HTTP)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import numpy as np
@@ -12,10 +13,14 @@ import pytest
 from include.products import desired, diff, rules
 from include.products.groups import CONTENT, INFO, PRICE, STOCK
 from include.products.values import canonical, changed, price, storable
+from include.settings import StoreConfig
 
 GOOD = {"quantity": 5, "list_price": Decimal("100.00"), "sale_price": Decimal("90.00"), "currency": "TL",
         "description": "<p>Güzel</p>", "vat_rate": 20, "preparing_day": 2, "shipment_template": "Standart",
         "status": "Active"}
+
+
+STORE = StoreConfig(slug="shop1", name="Test Mağaza", start_date=date(2026, 1, 1))
 
 
 def shop(**values) -> pd.DataFrame:
@@ -130,7 +135,7 @@ def test_a_stock_code_listed_twice_is_held_back_whole():
     rows = pd.concat([shop(), shop(quantity=6), shop(quantity=7).rename(index={"SKU-1": "SKU-2"})])
     live = shop(quantity=1).rename(index={"SKU-1": "SKU-2"})
 
-    plan = diff.plan([plan_rows(rows, live)], (STOCK,), False, refused=rules.repeated_codes(list(rows.index)))
+    plan = diff.plan([plan_rows(rows, live)], (STOCK,), False, STORE, refused=rules.repeated_codes(list(rows.index)))
 
     assert plan.entries["price-stock-update"] == [{"stockCode": "SKU-2", "quantity": 7}]
     assert list(plan.errors.itertuples(index=False)) == [("SKU-1", "all", "stock_code appears 2 times in the "

@@ -114,12 +114,11 @@ def plan_run(engine: Engine, store: StoreConfig, run_id: str, options: RunOption
     """Diff the shop against N11 and the baseline; save the batches (unless a dry run). Returns (counts, batches)."""
     covered = covered_groups(store.update_type)
     columns = [column for group in covered for column in group.columns]
-    store_rules = diff.StoreRules.of(store)
     with engine.connect() as conn:
         source = source_table(conn, store.products_source, columns)
         refused = _refused_codes(stock_codes(conn, source)[0])
         plan = diff.plan(read_plan_rows(conn, source, store.slug, covered), covered, options.full_resync,
-                         store_rules, refused)
+                         store, refused)
     counts = plan.counts()
     log.info("store %r plan (%s%s): %s", store.slug, store.update_type,
              ", full resync" if options.full_resync else "", _plan_line(counts))

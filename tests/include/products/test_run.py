@@ -8,7 +8,7 @@ import pytest
 
 from include.clock import utcnow
 from include.products import results
-from include.products.sync import LISTED_ERRORS, RunOptions, run_report
+from include.products.run import LISTED_ERRORS, RunOptions, run_report
 
 
 @pytest.mark.parametrize(("conf", "options"), [
