@@ -20,10 +20,11 @@ once, without retries, when N11 refuses the API key or secret of connection `n11
 A successful orders run emits an asset event for `n11://<slug>/orders` (its counts as the extra), a products
 run one for `n11://<slug>/products`: a shop's own DAGs can be scheduled on them (docs/OPERATIONS.md).
 A failed task alerts the store's `notify` channels (include/tasks/notify.py), at most once per problem per hour.
-Every task has an `execution_timeout` (TIMEOUTS below), so a server that answers too slowly cannot hold the
-store's pool slot for ever.
+Every task has an `execution_timeout` (beside it in include/tasks/), so a server that answers too slowly cannot
+hold the store's pool slot for ever. The tasks live in include/tasks/ (store.py, orders.py, products.py); this
+file only builds the DAGs.
 
-Every task of a store runs in the Airflow pool `n11_<slug>` (`python -m include.tasks.pools` creates them), so a
+Every task of a store runs in the Airflow pool `n11_<slug>` (`python -m include.cli.pools` creates them), so a
 backfill beside the schedule cannot exceed the store's N11 rate.
 
 A registry entry that cannot be used becomes a `n11_registry_error_<n>` DAG whose description names the
@@ -39,13 +40,23 @@ from datetime import timedelta
 from functools import cache
 
 import pendulum
-from airflow.sdk import DAG, Asset, Param, PokeReturnValue, get_parsing_context, task
+from airflow.sdk import DAG, Param, get_parsing_context
 from airflow.sdk.definitions.param import ParamsDict
 from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from include.registry import TIMEZONE, EntryError, load_registry_or_error
 from include.settings import OVERRIDABLE, StoreConfig
+from include.tasks.assets import store_asset
+from include.tasks.orders import approve_orders, load_orders
+from include.tasks.products import (
+    collect_results,
+    create_products,
+    plan_changes,
+    push_batches,
+    release_lock_on_failure,
+)
+from include.tasks.store import check_credentials, gate, report_registry_error
 
 TZ = pendulum.timezone(TIMEZONE)
 DEFAULT_ARGS = {
@@ -55,143 +66,12 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
 }
 
-# What each task may take before Airflow stops it (then retries it, as any failure). Derived from the work and
-# the client's defaults: one N11 call that keeps failing gives up after 5 attempts (connect 10 s + read 60 s
-# each) within 300 s of retrying: about 7 minutes at worst;
-# - the gate reads a Variable and writes one row; the credential check makes one or two calls (14 min at worst);
-# - an orders interval is split into windows of at most 14 days, each paged at 100 orders a call within the
-#   client's rate (600/min): a month of a busy store is a few hundred calls, well within the hour;
-# - planning scans every N11 product (100 a page) and diffs in memory: 100,000 products are 1,000 calls;
-# - pushing sends batches of 1,000 SKUs: 100 calls for 100,000 SKUs; creating new products likewise, after
-#   reading the category tree and each candidate category's attributes once;
-# - approving sends 100 order lines a call: a few calls per run;
-# - the results sensor pokes in reschedule mode: each poke is one short call, its wait is RESULTS_TIMEOUT.
-TIMEOUTS = {
-    "gate": timedelta(minutes=5),
-    "check_credentials": timedelta(minutes=15),
-    "load_orders": timedelta(hours=1),
-    "plan_changes": timedelta(hours=1),
-    "push_batches": timedelta(hours=1),
-    "create_products": timedelta(hours=1),
-    "approve_orders": timedelta(minutes=30),
-    "collect_results": timedelta(minutes=15),
-}
-
 # The products trigger form's fields (the run's conf keeps reading the same keys).
 RUN_PARAMS = {
     "dry_run": (False, "Compute and log the changes (and the SKUs to create) without sending anything to N11."),
     "full_resync": (False, "Send every field group the update type allows for every linked SKU, not only the "
                            "changed ones (after a restore, or when N11 may differ from the last confirmed values)."),
 }
-
-
-def store_asset(slug: str, kind: str) -> Asset:
-    """The asset a successful run of the store updates: `n11://<slug>/orders` or `n11://<slug>/products`."""
-    return Asset(f"n11://{slug}/{kind}", group="n11")
-
-
-@task(execution_timeout=TIMEOUTS["gate"])
-def gate(store: dict, integration: str) -> dict:
-    """Effective settings (registry + Variable override); skips the rest when the store is off."""
-    from include.tasks import store as store_tasks
-
-    return store_tasks.gate(store, integration)
-
-
-@task(retries=0, execution_timeout=TIMEOUTS["check_credentials"])
-def check_credentials(store: dict, integration: str) -> int:
-    """N11's credential check; wrong credentials fail at once, without retries."""
-    from include.tasks import store as store_tasks
-
-    return store_tasks.check_credentials(store, integration)
-
-
-@task(execution_timeout=TIMEOUTS["load_orders"])
-def load_orders(store: dict, data_interval_start=None, data_interval_end=None, outlet_events=None) -> dict:
-    """The orders N11 modified in the run's data interval (padded by the store's overlap) into the shop DB."""
-    from include.tasks import orders as order_tasks
-
-    counts = order_tasks.load_orders(store, data_interval_start, data_interval_end)
-    outlet_events[store_asset(store["slug"], "orders")].extra = counts
-    return counts
-
-
-@task(execution_timeout=TIMEOUTS["approve_orders"])
-def approve_orders(store: dict) -> dict:
-    """Approve on N11 the order lines the shop asked for (and, if switched on, every new seller line)."""
-    from include.tasks import orders as order_tasks
-
-    return order_tasks.approve_orders(store)
-
-
-# Waiting for N11 to process the write tasks: the sensor gives its worker slot back between pokes, which come
-# after about 2, 5, 10 ... seconds (N11 usually finishes within seconds), then every 5 minutes at most.
-RESULTS_POKE_SECONDS = 5
-RESULTS_MAX_WAIT = timedelta(minutes=5)
-RESULTS_TIMEOUT = timedelta(hours=2)
-
-
-def release_run_lock(context) -> None:
-    """On a products task's failure: release the store's run lock (the task's retries keep it)."""
-    from include.tasks import products as product_tasks
-
-    product_tasks.release_run_lock(context)
-
-
-LOCKED_TASKS = ("plan_changes", "push_batches", "create_products", "collect_results")
-
-
-def release_lock_on_failure(dag: DAG) -> None:
-    """The products tasks release the run lock when they fail, besides the store's alert (default_args)."""
-    for task_id in LOCKED_TASKS:
-        work = dag.get_task(task_id)
-        work.on_failure_callback = [release_run_lock, *work.on_failure_callback]  # Airflow keeps a list
-
-
-@task(execution_timeout=TIMEOUTS["plan_changes"])
-def plan_changes(store: dict) -> dict:
-    """Take the store's run lock (another run in progress skips this one; a backfill is refused) and record the
-    earlier runs' finished N11 tasks; scan N11 for the shop's SKUs and live values, then diff the shop against
-    them within the update type."""
-    from include.tasks import products as product_tasks
-
-    return product_tasks.plan_changes(store)
-
-
-@task(execution_timeout=TIMEOUTS["push_batches"])
-def push_batches(store: dict) -> dict:
-    """Send the planned batches of at most 1000 SKUs; a retry re-uses the recorded N11 task ids."""
-    from include.tasks import products as product_tasks
-
-    return product_tasks.push_batches(store)
-
-
-@task(execution_timeout=TIMEOUTS["create_products"])
-def create_products(store: dict) -> dict:
-    """List the shop's new products on N11 (paused alone by product_create: false); the update type has no say."""
-    from include.tasks import products as product_tasks
-
-    return product_tasks.create_products(store)
-
-
-@task.sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
-             timeout=RESULTS_TIMEOUT, mode="reschedule", execution_timeout=TIMEOUTS["collect_results"])
-def collect_results(store: dict, planned: dict, outlet_events=None) -> PokeReturnValue:
-    """Wait for N11's per-SKU results, record them, log the run's summary and release the run lock."""
-    from include.tasks import products as product_tasks
-
-    poke = product_tasks.collect_results(store, planned)
-    if poke.is_done:
-        outlet_events[store_asset(store["slug"], "products")].extra = planned
-    return poke
-
-
-@task(retries=0)
-def report_registry_error(message: str) -> None:
-    """Fails with the registry error, so a run of a broken entry says what to fix."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    raise AirflowFailException(message)
 
 
 def _doc(store: StoreConfig, settings: dict, what: str) -> str:

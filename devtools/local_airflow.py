@@ -108,7 +108,7 @@ def prepare(env: dict[str, str], sandbox: N11Sandbox) -> None:
                 raise SystemExit(f"airflow {' '.join(step[:2])} failed: see {log}")
     finally:
         connections.unlink(missing_ok=True)  # holds the demo secret
-    subprocess.run([sys.executable, "-m", "include.tasks.pools"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "include.cli.pools"], env=env, check=True, stdout=subprocess.DEVNULL)
     fresh_shop_db(sandbox)
 
 

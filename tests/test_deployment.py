@@ -41,7 +41,7 @@ def test_every_airflow_service_uses_celery_the_project_image_and_mounts(service)
 
 
 def test_init_creates_the_store_pools():
-    assert "python -m include.tasks.pools" in " ".join(SERVICES["airflow-init"]["command"])
+    assert "python -m include.cli.pools" in " ".join(SERVICES["airflow-init"]["command"])
 
 
 def test_no_secret_is_written_into_the_compose_file():

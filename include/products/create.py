@@ -133,7 +133,7 @@ def _entry(row: dict, cats: dict[str, Category], attributes: dict[str, dict[str,
     category = cats.get(row["n11_category_id"])
     if category is None:
         problems.append(f"n11_category_id {row['n11_category_id']} is not an N11 category (find one with "
-                        "`python -m include.categories search <words>`)")
+                        "`python -m include.cli.categories search <words>`)")
     elif not category.is_leaf:
         problems.append(f"n11_category_id {category.id} ({category.path}) has subcategories; N11 takes products "
                         "only in a category without subcategories")

@@ -1,24 +1,17 @@
-"""The tasks every store DAG runs first: the gate (is the store switched on?) and N11's credential check."""
+"""The tasks every store DAG runs first: the gate (is the store switched on?) and N11's credential check.
+
+The DAG file imports this module at parse, so what the tasks need beyond Airflow is imported when they run.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from airflow.sdk import Variable
+from airflow.sdk import Variable, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from include.orders.canary import standing_note
 from include.settings import SettingsError, StoreConfig, apply_override, orders_enabled, products_enabled
-from include.store_status import (
-    API_AUTH_FAILED,
-    API_OK,
-    API_ORDER_SERVICE_CLOSED,
-    API_UNREACHABLE,
-    record_api_status,
-    record_settings,
-)
-from include.tasks.store_run import shop_engine, store_run
-from n11.errors import N11AuthError, N11Error, N11OrderServiceClosed
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +19,19 @@ ORDERS = "orders"
 PRODUCTS = "products"
 _ENABLED = {ORDERS: orders_enabled, PRODUCTS: products_enabled}
 _SWITCH = {ORDERS: "order_sync", PRODUCTS: "product_sync"}
+# One N11 call that keeps failing gives up after 5 attempts (connect 10 s + read 60 s each) within 300 s of
+# retrying: about 7 minutes at worst. The gate reads a Variable and writes one row; the credential check makes
+# one or two calls (14 minutes at worst).
+GATE_TIMEOUT = timedelta(minutes=5)
+CREDENTIALS_TIMEOUT = timedelta(minutes=15)
 
 
+@task(execution_timeout=GATE_TIMEOUT)
 def gate(store_settings: dict, integration: str) -> dict:
     """Apply the override Variable, record the effective settings, and skip the run if the store is off."""
+    from include.store_status import record_settings
+    from include.tasks.store_run import shop_engine
+
     store = StoreConfig.from_dict(store_settings)
     try:
         effective = apply_override(store, Variable.get(store.variable_name, default=None))
@@ -48,11 +50,23 @@ def gate(store_settings: dict, integration: str) -> dict:
     return effective.as_dict()
 
 
+@task(retries=0, execution_timeout=CREDENTIALS_TIMEOUT)
 def check_credentials(store_settings: dict, integration: str) -> int:
     """Run N11's credential check (and the order service check for orders); record the outcome.
 
     Wrong credentials fail the task at once, without retries: only a person can fix the key.
     """
+    from include.orders.canary import standing_note
+    from include.store_status import (
+        API_AUTH_FAILED,
+        API_OK,
+        API_ORDER_SERVICE_CLOSED,
+        API_UNREACHABLE,
+        record_api_status,
+    )
+    from include.tasks.store_run import store_run
+    from n11.errors import N11AuthError, N11Error, N11OrderServiceClosed
+
     with store_run(store_settings) as run:
         slug = run.store.slug
         try:
@@ -72,3 +86,9 @@ def check_credentials(store_settings: dict, integration: str) -> int:
         record_api_status(run.engine, slug, API_OK, f"{count} products on N11{standing_note(run.engine, slug)}")
     log.info("store %r: N11 accepted the credentials; %d products on N11", slug, count)
     return count
+
+
+@task(retries=0)
+def report_registry_error(message: str) -> None:
+    """Fails with the registry error, so a run of a broken entry says what to fix."""
+    raise AirflowFailException(message)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pendulum
 import pytest
 import yaml
@@ -97,6 +101,29 @@ def test_import_reads_no_variable_and_no_connection(tmp_path, monkeypatch):
     monkeypatch.setattr(BaseHook, "get_connection", forbidden)
     registry_of(tmp_path, monkeypatch, 3)
     assert bag().import_errors == {}
+
+
+# What a parse must not pay for: the domain code's libraries load when a task runs, not when the DAG file parses.
+HEAVY = ("pandas", "numpy", "requests", "tenacity", "sqlalchemy.dialects", "n11", "include.orders", "include.products")
+
+
+def test_importing_the_dag_file_loads_no_domain_library(tmp_path, monkeypatch):
+    """In a fresh interpreter, after Airflow's own imports (which bring SQLAlchemy's dialects for its metadata
+    database), the DAG file adds none of pandas, requests, SQLAlchemy's dialects or the domain code."""
+    registry_of(tmp_path, monkeypatch, 3)
+    script = (
+        "import importlib.util, json, sys\n"
+        "import airflow.sdk, airflow.timetables.interval, airflow.timetables.trigger, pendulum\n"
+        "before = set(sys.modules)\n"
+        f"spec = importlib.util.spec_from_file_location('n11_stores', {str(ROOT / 'dags' / 'n11_stores.py')!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    added = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "include.tasks.products" in added  # the task modules themselves are loaded
+    assert [name for name in added if name.startswith(HEAVY)] == []
 
 
 def _lol_levels() -> list[str]:

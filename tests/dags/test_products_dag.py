@@ -188,7 +188,7 @@ def test_a_backfill_of_the_products_dag_is_refused_with_a_clear_message(store_en
     run = SimpleNamespace(run_type=DagRunType.BACKFILL_JOB, run_id="backfill__2026-11-01", conf={})
     monkeypatch.setattr(product_tasks, "get_current_context", lambda: {"dag_run": run})
     with pytest.raises(AirflowFailException, match="store 'shop1': the products DAG does not backfill"):
-        product_tasks.plan_changes(STORE.as_dict())
+        product_tasks.plan_changes.function(STORE.as_dict())
 
 
 def test_with_several_pool_slots_a_stores_calls_together_stay_within_its_rate(store_env, sandbox, monkeypatch):

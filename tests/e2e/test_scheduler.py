@@ -84,7 +84,7 @@ class Cluster:
         """Migrate, create the pools, start the API server, scheduler and DAG processor; return once the DAG is
         parsed (``stop`` ends them, also after a failure here)."""
         self.cli("db", "migrate")
-        subprocess.run([sys.executable, "-m", "include.tasks.pools"], env=self.env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "include.cli.pools"], env=self.env, check=True, capture_output=True)
         for command in (("api-server", "--port", str(self.port)), ("scheduler",), ("dag-processor",)):
             self.start(*command)
         self.wait_for("the API server", lambda: requests.get(f"{self.api}/api/v2/version", timeout=5).ok)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from include import categories as cli
+from include.cli import categories as cli
 from include.clock import utcnow
 from include.products import categories
 from include.shop_db import engine_for, url_for

@@ -1,4 +1,4 @@
-"""One Airflow pool per store, created from the registry by ``python -m include.tasks.pools``."""
+"""One Airflow pool per store, created from the registry by ``python -m include.cli.pools``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 
 import yaml
 
+from include.cli.pools import pools_of
 from include.registry import load_registry
-from include.tasks.pools import pools_of
 
 
 def test_each_store_gets_a_pool_with_its_slots(tmp_path):
@@ -27,7 +27,7 @@ def test_the_command_creates_them_in_airflow(tmp_path, monkeypatch, airflow_db):
     path.write_text(yaml.safe_dump({"stores": [{"slug": "poolshop", "name": "P", "start_date": "2026-01-01",
                                                 "pool_slots": 2}]}), encoding="utf-8")
     monkeypatch.setenv("N11_STORES_FILE", str(path))
-    subprocess.run([sys.executable, "-m", "include.tasks.pools"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "include.cli.pools"], check=True, capture_output=True)
     listed = subprocess.run([sys.executable, "-m", "airflow", "pools", "get", "n11_poolshop", "--output", "json"],
                             check=True, capture_output=True, text=True).stdout
     assert json.loads(listed)[0]["slots"] in (2, "2")

@@ -1,8 +1,8 @@
 """Find N11 category ids for the products source's ``n11_category_id``: search the cached category tree.
 
-    python -m include.categories search "kulaklık"          # categories whose path holds every word
-    python -m include.categories show 1301                  # one category and its cached attributes
-    python -m include.categories refresh --n11-conn n11_demo  # fetch the tree from N11 now
+    python -m include.cli.categories search "kulaklık"          # categories whose path holds every word
+    python -m include.cli.categories show 1301                  # one category and its cached attributes
+    python -m include.cli.categories refresh --n11-conn n11_demo  # fetch the tree from N11 now
 
 The cache is in the shop database (tables ``n11_categories``, ``n11_category_attributes``); the products run
 fills it (the tree at most daily, a category's attributes when a new product needs them). The shop database is
@@ -42,7 +42,7 @@ def search(engine: Engine, words: str) -> list[str]:
     with engine.connect() as conn:
         if conn.execute(select(n11_categories.c.category_id).limit(1)).first() is None:
             return ["The category cache is empty: a products run with a creation candidate fills it, or run "
-                    "`python -m include.categories refresh --n11-conn <connection>`."]
+                    "`python -m include.cli.categories refresh --n11-conn <connection>`."]
         hits = categories.search(conn, words)
     if not hits:
         return [f"No cached category matches {words!r}."]
@@ -87,7 +87,7 @@ def refresh(engine: Engine, n11_conn_id: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m include.categories", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m include.cli.categories", description=__doc__.split("\n")[0])
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--db", help="the shop database as a SQLAlchemy URL")
     where.add_argument("--conn", default="shop_db", help="the shop database's Airflow connection id (default shop_db)")

@@ -3,7 +3,7 @@ cannot run more of the store's N11 work at once than ``pool_slots`` (default 1).
 itself to ``requests_per_minute / pool_slots`` (``store_run``), so the store's tasks together stay within the
 connection's requests_per_minute, across processes and workers.
 
-``python -m include.tasks.pools`` creates or updates the pools of the registry with ``airflow pools import``;
+``python -m include.cli.pools`` creates or updates the pools of the registry with ``airflow pools import``;
 ``make airflow``, the compose file's init service and the scheduler test run it. (A DAG file may not touch
 the database at parse time, so the DAG factory cannot create them itself.)
 """
