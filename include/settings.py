@@ -194,7 +194,7 @@ class StoreConfig:
 
     @property
     def pool(self) -> str:
-        """The Airflow pool that bounds this store's concurrent N11 work (see ``include.pools``)."""
+        """The Airflow pool that bounds this store's concurrent N11 work (see ``include.cli.pools``)."""
         return f"n11_{self.slug}"
 
     @property

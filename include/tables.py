@@ -281,7 +281,7 @@ n11_product_push_batches = Table(
     Column("rejected", Integer),
 )
 
-# --- product creation (issue 11) ---------------------------------------------------------------------------
+# --- product creation ---------------------------------------------------------------------------------------
 
 # N11's category tree (GET /cdn/categories), the same for every seller, refreshed at most daily. A category's
 # attributes are fetched when a creation candidate needs them and their copy is older than a day.
