@@ -60,6 +60,8 @@ n11_stores = Table(
     Column("settings_updated_at", UtcDateTime, nullable=False),
     # when N11's order answers last contradicted the date filter asked for (include/orders/follow.py)
     Column("order_filter_contradicted_at", UtcDateTime),
+    # the end of the last orders run that loaded its windows: the next run loads from here (include/orders/run.py)
+    Column("orders_loaded_to", UtcDateTime),
 )
 
 def _address(kind: str) -> list[Column]:

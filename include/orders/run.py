@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from include.clock import from_ms, to_ms
+from include.clock import as_utc, from_ms, to_ms
+from include.orders import watermark
 from include.orders.canary import contradictions, record_contradiction
 from include.orders.fetch import fetch_senders
 from include.orders.follow import FollowSummary, follow_open_orders
@@ -79,10 +80,13 @@ class OrdersSummary:
 
 def load_orders(engine: Engine, client: N11Client, store: StoreConfig, start: datetime, end: datetime, *,
                 now: datetime | None = None) -> OrdersSummary:
-    """Load the orders of [start, end), then look up the open ones due at ``now`` (aware; default: now); log a
+    """Load the orders of [start, end), from the store's watermark when it lies before ``start`` (a passive
+    period, a gap: ``watermark.py``), then look up the open ones due at ``now`` (aware; default: now); log a
     summary line for each step as it ends."""
     now = now or datetime.now(UTC)
-    windows = load_windows(engine, client, store, start, end, now=now)
+    since = watermark.load_start(engine, store.slug, store.orders_dag_id, start)
+    windows = load_windows(engine, client, store, since, end, now=now)
+    watermark.advance(engine, store.slug, min(as_utc(end), as_utc(now)))
     log.info("%s", windows.log_line())
     followed = follow_open_orders(engine, client, store, now=from_ms(to_ms(now)))
     log.info("%s", followed.log_line(store.slug))

@@ -82,3 +82,29 @@ def test_under_the_creation_reading_a_status_change_of_an_order_created_days_ago
 def order_status(shop, number: str) -> str:
     with create_engine(url_for(shop)).connect() as conn:
         return conn.execute(select(n11_orders.c.status).where(n11_orders.c.order_number == number)).scalar_one()
+
+
+def test_orders_received_while_the_store_was_passive_are_loaded_by_its_next_active_run_once(store_env, sandbox,
+                                                                                             monkeypatch):
+    shop = store_env(orders_schedule="0 0 * * *")
+    today = pendulum.now("Europe/Istanbul").start_of("day")
+    assert run_dag("n11_shop1_orders", logical_date=today.subtract(days=2))["load_orders"] == "success"
+    monkeypatch.setenv("AIRFLOW_VAR_N11_STORE_SHOP1", '{"active": false}')
+    passive = [run_dag("n11_shop1_orders", logical_date=today.subtract(days=1)),
+               run_dag("n11_shop1_orders", logical_date=today)]
+    monkeypatch.delenv("AIRFLOW_VAR_N11_STORE_SHOP1")
+    assert [states["load_orders"] for states in passive] == ["skipped", "skipped"]
+
+    assert run_dag("n11_shop1_orders", logical_date=today.add(days=1))["load_orders"] == "success"
+
+    modified = sandbox.state.account(TEST_KEY).expected_orders(to_ms(today.subtract(days=3)), to_ms(today.add(days=1)))
+    engine = create_engine(url_for(shop))
+    with engine.connect() as conn:
+        orders = set(conn.execute(select(n11_orders.c.order_number)).scalars())
+        before = conn.execute(select(n11_orders).order_by(n11_orders.c.order_number)).all()
+    assert {package["orderNumber"] for package in modified} <= orders  # the passive days' orders too
+    for logical_date in (today.add(days=1), today):  # a rerun and a backfill of a passive day change nothing
+        assert run_dag("n11_shop1_orders", logical_date=logical_date)["load_orders"] == "success"
+    with engine.connect() as conn:
+        after = conn.execute(select(n11_orders).order_by(n11_orders.c.order_number)).all()
+    assert [row._mapping["order_number"] for row in after] == [row._mapping["order_number"] for row in before]

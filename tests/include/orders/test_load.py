@@ -3,6 +3,7 @@ windows its packages came in; splits under both readings; the version guard; cou
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from include.orders.load import LoadCounts, load_window
 from include.orders.transform import package_rows
 from include.tables import n11_order_lines, n11_orders
-from tests.include.orders.conftest import LOADED, MODIFIED_MS, snapshot, wire_line, wire_package
+from tests.include.orders.conftest import LOADED, MODIFIED_MS, STORE, snapshot, wire_line, wire_package
 
 HOUR_MS = 3_600_000
 SPLIT_MS = MODIFIED_MS + 2 * HOUR_MS
@@ -153,3 +154,21 @@ def test_an_older_answer_leaves_the_newer_rows_as_they_are(shop):
     assert load(shop, FIRST) == LoadCounts(orders_unchanged=1, lines_unchanged=1)
     assert snapshot(shop, loaded_at=True) == before
     assert order(shop)["status"] == "Cancelled"
+
+
+def test_the_watermark_moves_only_forward_and_a_gap_is_loaded_from_it_bounded(shop, caplog):
+    from include.orders import watermark
+    from include.store_status import record_settings
+
+    record_settings(shop, STORE)
+    day = datetime(2026, 11, 20, 21, tzinfo=UTC)
+    assert watermark.load_start(shop, STORE.slug, STORE.orders_dag_id, day) == day  # no load yet: the interval
+    watermark.advance(shop, STORE.slug, day)
+    watermark.advance(shop, STORE.slug, day - timedelta(days=5))  # a backfill of an older interval
+    assert watermark.load_start(shop, STORE.slug, STORE.orders_dag_id, day + timedelta(days=2)) == day
+    assert watermark.load_start(shop, STORE.slug, STORE.orders_dag_id, day - timedelta(days=1)) == \
+        day - timedelta(days=1)
+    later = day + watermark.MAX_CATCH_UP + timedelta(days=10)
+    assert watermark.load_start(shop, STORE.slug, STORE.orders_dag_id, later) == later - watermark.MAX_CATCH_UP
+    assert ("airflow backfill create --dag-id n11_shop1_orders --from-date 2026-11-20 --to-date 2026-11-30 "
+            "--reprocess-behavior completed") in caplog.text
