@@ -4,7 +4,7 @@
   (every 15 minutes by default, Europe/Istanbul, catch-up on: an outage or a backfill re-extracts past
   intervals).
   Then it approves on N11 the order lines the shop asked for in `n11_order_actions` (and, with the store
-  setting `auto_approve_orders`, every seller line in Created); skipped when there are none.
+  setting `auto_approve_orders`, every seller line in Created); with none, it succeeds saying so.
 - `n11_<slug>_products` sends N11 whatever differs from the shop (stock and price against N11's live values),
   limited by the store's update type; one run of a store at a time (a lock in the shop database), no backfill.
   It also lists the shop's new products there (those with an `n11_category_id`; `product_create: false`
@@ -123,6 +123,7 @@ def orders_dag(store: StoreConfig) -> DAG:
     settings = store.as_dict()
     with DAG(
         dag_id=store.orders_dag_id,
+        dag_display_name=f"{store.name} · N11 orders",
         description=f"N11 orders of {store.name} into the shop database",
         schedule=_interval_timetable(store.orders_schedule),
         catchup=True,
@@ -140,6 +141,7 @@ def products_dag(store: StoreConfig) -> DAG:
     settings = store.as_dict()
     with DAG(
         dag_id=store.products_dag_id,
+        dag_display_name=f"{store.name} · N11 products",
         description=f"{store.name}: shop product changes to N11 (update type {store.update_type})",
         schedule=_trigger_timetable(store.products_schedule),
         catchup=False,

@@ -66,7 +66,7 @@ def _person_must_fix(slug: str) -> Iterator[None]:
         raise AirflowFailException(str(exc)) from None
 
 
-@task(execution_timeout=PLAN_TIMEOUT)
+@task(execution_timeout=PLAN_TIMEOUT, multiple_outputs=False)  # one XCom, not one per key
 def plan_changes(store_settings: dict) -> dict:
     """Refuse a backfill, take the store's run lock and record the earlier runs' finished N11 tasks; then scan
     N11 for the shop's SKUs and their live values, diff within the update type and save the batches. Returns
@@ -94,7 +94,7 @@ def plan_changes(store_settings: dict) -> dict:
             return products_run.plan(run.engine, run.client, run.store, run_id, options)
 
 
-@task(execution_timeout=PUSH_TIMEOUT)
+@task(execution_timeout=PUSH_TIMEOUT, multiple_outputs=False)  # one XCom, not one per key
 def push_batches(store_settings: dict) -> dict:
     """Send the run's batches of at most 1000 SKUs, each at most once whatever the retries (a retry re-uses the
     recorded N11 task ids); returns counts.
@@ -150,7 +150,7 @@ def release_run_lock(context) -> None:
             products_run.finish(run.engine, run.store, context["dag_run"].run_id)
 
 
-@task(execution_timeout=CREATE_TIMEOUT)
+@task(execution_timeout=CREATE_TIMEOUT, multiple_outputs=False)  # one XCom, not one per key
 def create_products(store_settings: dict) -> dict:
     """List the shop's new products on N11 (after the scan linked what N11 has): refresh the category cache where
     due, plan, and send the batches to product-create, each at most once whatever the retries.

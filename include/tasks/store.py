@@ -26,7 +26,7 @@ GATE_TIMEOUT = timedelta(minutes=5)
 CREDENTIALS_TIMEOUT = timedelta(minutes=15)
 
 
-@task(execution_timeout=GATE_TIMEOUT)
+@task(execution_timeout=GATE_TIMEOUT, multiple_outputs=False)  # one XCom, not one per key
 def gate(store_settings: dict, integration: str) -> dict:
     """Apply the override Variable, record the effective settings, and skip the run if the store is off."""
     from include.store_status import record_settings
@@ -47,7 +47,9 @@ def gate(store_settings: dict, integration: str) -> dict:
         log.warning("%s", message)  # Airflow itself logs only "Skipping task."
         raise AirflowSkipException(message)
     log.info("store %r: %s enabled (update_type=%s)", store.slug, integration, effective.update_type)
-    return effective.as_dict()
+    settings = effective.as_dict()
+    del settings["notify"]  # the tasks need no channel; the alerts are wired at parse, from the registry
+    return settings
 
 
 @task(retries=0, execution_timeout=CREDENTIALS_TIMEOUT)

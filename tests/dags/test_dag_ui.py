@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from pathlib import Path
+
 import pytest
 
 from tests.dags.conftest import load_dag, run_dag
@@ -34,6 +38,23 @@ def test_the_last_task_of_each_dag_updates_the_stores_asset(tmp_path, monkeypatc
     products = load_dag("n11_store_000_products").get_task("collect_results")
     assert [a.uri for a in orders.outlets] == ["n11://store_000/orders"]
     assert [a.uri for a in products.outlets] == ["n11://store_000/products"]
+
+
+def test_the_dag_list_names_the_store_and_the_dags_kind(tmp_path, monkeypatch):
+    registry_of(tmp_path, monkeypatch, 1)
+    assert load_dag("n11_store_000_orders").dag_display_name == "Mağaza 0 · N11 orders"
+    assert load_dag("n11_store_000_products").dag_display_name == "Mağaza 0 · N11 products"
+
+
+def test_a_run_keeps_one_xcom_per_task_and_the_gates_holds_no_alert_channel(store_env, sandbox):
+    store_env(notify={"email": ["ops@shop.example"]})
+    run = load_dag("n11_shop1_orders").test()
+    with sqlite3.connect(Path(os.environ["AIRFLOW_HOME"]) / "airflow.db") as conn:
+        rows = conn.execute("SELECT task_id, key, value FROM xcom WHERE run_id = ?", (run.run_id,)).fetchall()
+    assert sorted(task for task, key, _ in rows if key == "return_value") == sorted(run.dag.task_ids)
+    assert len(rows) == len(run.dag.task_ids)
+    gate = next(str(value) for task, _, value in rows if task == "gate")
+    assert "shop1" in gate and "ops@shop.example" not in gate and "notify" not in gate
 
 
 def test_a_skipped_gate_logs_one_line_with_store_integration_setting_and_where_to_change_it(store_env, capfd,

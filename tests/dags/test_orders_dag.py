@@ -27,7 +27,7 @@ def test_a_run_loads_the_orders_n11_modified_in_its_data_interval_and_logs_one_s
     states = run_dag("n11_shop1_orders", logical_date=today)
 
     assert states == {"_run": "success", "gate": "success", "check_credentials": "success",
-                      "load_orders": "success", "approve_orders": "skipped"}
+                      "load_orders": "success", "approve_orders": "success"}
     modified = sandbox.state.account(TEST_KEY).expected_orders(to_ms(start), to_ms(end))
     with create_engine(url_for(shop)).connect() as conn:
         orders = dict(conn.execute(select(n11_orders.c.order_number, n11_orders.c.last_modified)).all())
