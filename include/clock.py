@@ -7,8 +7,10 @@ them and a value read back compares equal to the one written, on every database.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ISTANBUL = ZoneInfo("Europe/Istanbul")  # the stores' time zone (settings.TIMEZONE): N11's and the shop's days
 
 
 def utcnow() -> datetime:
@@ -30,6 +32,11 @@ def at_ms(ms: int) -> datetime:
 def from_ms(ms: int) -> datetime:
     """Naive UTC datetime of epoch milliseconds: the shop database's time convention."""
     return at_ms(ms).replace(tzinfo=None)
+
+
+def in_istanbul(moment: datetime) -> str:
+    """An aware moment as a log line shows it: Istanbul time with its offset, the day a person means."""
+    return moment.astimezone(_ISTANBUL).isoformat()
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from include.clock import in_istanbul
 from include.orders.errors import OrderFetchError
 from include.orders.transform import IMPORTED_STATUSES, SENDERS
 from include.orders.windows import Window
@@ -71,11 +72,11 @@ def fetch_window(client: N11Client, store: StoreConfig, window: Window) -> tuple
             else:
                 log.warning("store %r: more than %d %s packages were modified in the millisecond %s; paging them "
                             "forward, which N11 can shift if one changes meanwhile", store.slug, PAGE_SIZE, status,
-                            part.start.isoformat())
+                            in_istanbul(part.start))
                 for content in _paged_forward(client, store, window, part, status):
                     pages += 1
                     _within(budget, pages + len(parts), store, window, status,
-                            f"{pages} made paging the millisecond {part.start.isoformat()} forward")
+                            f"{pages} made paging the millisecond {in_istanbul(part.start)} forward")
                     packages.extend(content)
     return packages, pages
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from include.clock import as_utc, from_ms, to_ms
+from include.clock import as_utc, from_ms, in_istanbul, to_ms
 from include.orders import watermark
 from include.orders.canary import contradictions, record_contradiction
 from include.orders.fetch import fetch_senders
@@ -41,7 +41,7 @@ class WindowsSummary:
 
     def log_line(self) -> str:
         c = self.counts
-        return (f"store {self.store!r}, orders modified {self.start.isoformat()} to {self.end.isoformat()}: "
+        return (f"store {self.store!r}, orders modified {in_istanbul(self.start)} to {in_istanbul(self.end)}: "
                 f"windows {self.windows}, pages {self.pages}, packages {self.packages}; orders new {c.orders_new}, "
                 f"updated {c.orders_updated}, unchanged "
                 f"{c.orders_unchanged}; lines new {c.lines_new}, updated {c.lines_updated}")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, or_, select, update
 
-from include.clock import as_utc
+from include.clock import as_utc, in_istanbul
 from include.tables import n11_stores
 
 log = logging.getLogger(__name__)
@@ -29,12 +29,11 @@ def load_start(engine: Engine, slug: str, dag_id: str, start: datetime) -> datet
     loaded_to = loaded_to.replace(tzinfo=UTC)
     since = max(loaded_to, start - MAX_CATCH_UP)
     log.warning("store %r: orders were last loaded up to %s; this run loads from %s to catch up",
-                slug, loaded_to.isoformat(), since.isoformat())
+                slug, in_istanbul(loaded_to), in_istanbul(since))
     if since > loaded_to:
         log.error("store %r: the gap since %s is longer than one run catches up (%s); load it with `airflow "
                   "backfill create --dag-id %s --from-date %s --to-date %s --reprocess-behavior completed`",
-                  slug, loaded_to.isoformat(), MAX_CATCH_UP, dag_id, loaded_to.date().isoformat(),
-                  since.date().isoformat())
+                  slug, in_istanbul(loaded_to), MAX_CATCH_UP, dag_id, in_istanbul(loaded_to), in_istanbul(since))
     return since
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from include.clock import as_utc, at_ms, to_ms
+from include.clock import as_utc, at_ms, in_istanbul, to_ms
 
 MAX_WINDOW = timedelta(days=14)
 
@@ -39,7 +39,7 @@ class Window:
         return [Window(at_ms(a), at_ms(b)) for a, b in zip(cuts, cuts[1:], strict=False)]
 
     def __str__(self) -> str:
-        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+        return f"{in_istanbul(self.start)} to {in_istanbul(self.end)}"
 
 
 def order_windows(start: datetime, end: datetime, overlap: timedelta, now: datetime,

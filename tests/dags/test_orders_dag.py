@@ -37,8 +37,8 @@ def test_a_run_loads_the_orders_n11_modified_in_its_data_interval_and_logs_one_s
     padded = (from_ms(to_ms(start - overlap)), from_ms(to_ms(end + overlap)))
     assert all(padded[0] <= last_modified < padded[1] for last_modified in orders.values())
     out = capfd.readouterr().out + caplog.text  # Airflow logs to stdout on its first run in a process, then not
-    assert (f"store 'shop1', orders modified {start.in_timezone('UTC').isoformat()} to "
-            f"{end.in_timezone('UTC').isoformat()}: windows 1, ") in out
+    assert (f"store 'shop1', orders modified {start.isoformat()} to "
+            f"{end.isoformat()}: windows 1, ") in out
     assert f"; orders new {len(orders)}, updated 0, unchanged 0; lines new {len(lines)}, updated 0" in out
 
 
@@ -54,7 +54,7 @@ def test_bad_n11_data_fails_the_task_at_once_naming_the_store_window_and_package
 
     assert states["load_orders"] == "failed"
     out = capfd.readouterr().out + caplog.text
-    assert f"store 'shop1', window {today.subtract(days=1, hours=3).in_timezone('UTC').isoformat()} to " in out
+    assert f"store 'shop1', window {today.subtract(days=1, hours=3).isoformat()} to " in out
     assert f"package {bad['id']} has no orderNumber" in out
     requests = len(sandbox.calls("GET", "/rest/delivery/v1/shipmentPackages"))
     assert requests == 1 + 2 * 7  # the order service check, then one series per sender and status: no retry

@@ -170,5 +170,5 @@ def test_the_watermark_moves_only_forward_and_a_gap_is_loaded_from_it_bounded(sh
         day - timedelta(days=1)
     later = day + watermark.MAX_CATCH_UP + timedelta(days=10)
     assert watermark.load_start(shop, STORE.slug, STORE.orders_dag_id, later) == later - watermark.MAX_CATCH_UP
-    assert ("airflow backfill create --dag-id n11_shop1_orders --from-date 2026-11-20 --to-date 2026-11-30 "
-            "--reprocess-behavior completed") in caplog.text
+    assert ("airflow backfill create --dag-id n11_shop1_orders --from-date 2026-11-21T00:00:00+03:00 "
+            "--to-date 2026-12-01T00:00:00+03:00 --reprocess-behavior completed") in caplog.text

@@ -47,7 +47,7 @@ def test_airflow_istanbul_times_become_utc_and_epoch_milliseconds_are_exact():
     assert window.start_ms == 1788220800000
     assert to_ms(START + timedelta(milliseconds=1)) == 1788220800001
     assert from_ms(1788220800001) == datetime(2026, 9, 1, 0, 0, 0, 1000)
-    assert str(window) == "2026-09-01T00:00:00+00:00 to 2026-09-01T01:00:00+00:00"
+    assert str(window) == "2026-09-01T03:00:00+03:00 to 2026-09-01T04:00:00+03:00"  # Istanbul time
 
 
 def test_a_naive_interval_is_refused_rather_than_read_in_local_time():
