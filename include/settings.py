@@ -233,10 +233,10 @@ def bounded(message: str) -> str:
     return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 3] + "..."
 
 
-def listed(names: list[Any]) -> str:
-    """Field or key names for a message: at most five, each at most 40 characters."""
-    shown_names = [str(name)[:40] for name in names[:5]]
-    return ", ".join(shown_names) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+def listed(names: list[Any], first: int = 5, width: int = 40) -> str:
+    """Names for a message: the ``first`` ones, each at most ``width`` characters, then how many more."""
+    shown_names = [str(name)[:width] for name in names[:first]]
+    return ", ".join(shown_names) + (f" and {len(names) - first} more" if len(names) > first else "")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -36,6 +36,7 @@ class Plan:
     considered: int = 0  # linked SKUs N11 lets us update
     sending: dict[str, int] = field(default_factory=dict)  # group -> SKUs
     held_back: dict[str, int] = field(default_factory=dict)  # group -> SKUs whose failed payload is unchanged
+    held_codes: list[str] = field(default_factory=list)  # those SKUs, group after group, for the log
 
     def counts(self) -> dict:
         return {"considered": self.considered, "sending": self.sending, "held_back": self.held_back,
@@ -64,7 +65,9 @@ def plan(chunks: Iterable[pd.DataFrame], covered: tuple[Group, ...], full_resync
             send &= ~chunk.index.isin(broken.stock_code)
             found = _parts(group, wanted[send])
             if not full_resync:
-                result.held_back[group.name] += len(_same_as_failed(group, found, chunk[FAILED[group.name]][send]))
+                held = _same_as_failed(group, found, chunk[FAILED[group.name]][send])
+                result.held_back[group.name] += len(held)
+                result.held_codes += held
             parts[group.name].update(found)
     result.errors = pd.concat([e for e in errors if len(e)] or [errors[0]], ignore_index=True)
     result.sending = {name: len(found) for name, found in parts.items()}

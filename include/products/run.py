@@ -22,13 +22,13 @@ from include.products import create, creations, diff, links, push, results, rule
 from include.products.groups import ENDPOINTS, GROUPS, PRODUCT_CREATE, covered_groups
 from include.products.source import read_plan_rows, source_table, stock_codes
 from include.products.values import payload_hash
-from include.settings import StoreConfig
+from include.settings import StoreConfig, listed
 from include.tables import n11_product_sync_errors
 from n11.client import MAX_SKUS_PER_TASK, N11Client
 
 log = logging.getLogger(__name__)
 LOCAL = "local"  # the task id of local errors
-LISTED_ERRORS = 20  # failed SKUs listed under the summary line
+LISTED_ERRORS = 20  # failed (or held-back) SKUs listed under the summary line
 SAMPLE_ENTRIES = 5  # entries a dry run shows per endpoint
 
 
@@ -122,6 +122,9 @@ def plan_run(engine: Engine, store: StoreConfig, run_id: str, options: RunOption
     counts = plan.counts()
     log.info("store %r plan (%s%s): %s", store.slug, store.update_type,
              ", full resync" if options.full_resync else "", _plan_line(counts))
+    if plan.held_codes:
+        log.info("store %r: held back, as N11 failed the same payload last time: %s", store.slug,
+                 listed(sorted(set(plan.held_codes)), first=LISTED_ERRORS, width=rules.MAX_STOCK_CODE))
     if options.dry_run:
         _log_dry_run(store.slug, plan)
         return counts, []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -18,7 +19,7 @@ from tests.include.products.conftest import Harness
 CATALOGUE_REASON = "Katalog ürünlerinin içeriği güncellenemez; içerik N11 kataloğuna aittir."
 
 
-def test_a_catalogue_products_fail_is_recorded_and_its_payload_not_sent_again_unchanged(harness):
+def test_a_catalogue_products_fail_is_recorded_and_its_payload_not_sent_again_unchanged(harness, caplog):
     catalogue, plain = harness.catalogue(), harness.plain()[0]
     for code in (catalogue, plain):
         harness.change(code, description=f"<p>{code} için yeni açıklama</p>")
@@ -38,9 +39,11 @@ def test_a_catalogue_products_fail_is_recorded_and_its_payload_not_sent_again_un
     assert harness.baseline(catalogue)["content_failed_hash"] is not None
     assert harness.baseline(plain)["content_failed_hash"] is None
 
+    caplog.set_level(logging.INFO, logger="include")
     lines = harness.sync("all")
     assert harness.writes() == 0
     assert "held back 1" in lines[0]
+    assert f"store 'shop1': held back, as N11 failed the same payload last time: {catalogue}" in caplog.text
 
     harness.change(catalogue, description="<p>Bir kez daha değişti</p>")
     harness.sync("all")
