@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from devtools.sandbox import rules, vocabulary
-from devtools.sandbox.state import ApiError
+from devtools.sandbox.errors import ApiError
 from devtools.sandbox.vocabulary import CATEGORY_TREE
 
 

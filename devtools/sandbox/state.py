@@ -10,7 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from devtools.sandbox import rules
+from devtools.sandbox import catalog, rules
+from devtools.sandbox.errors import ApiError
 from devtools.sandbox.wire import ISTANBUL, task_date
 
 DEFAULT_PAGE_SIZE = 20
@@ -18,15 +19,6 @@ SPLIT_READINGS = ("unpacked", "cancelled")  # N11's pages: parent Unpacked + chi
 # Cancelled + children UnPacked/Picking
 HOUR_MS = 3600 * 1000
 CREATED, PICKING = "Created", "Picking"  # order approval moves a line from the one to the other
-
-
-class ApiError(Exception):
-    """A request N11 refuses as malformed; the server renders it in the envelope of the path family."""
-
-    def __init__(self, exception: str, message: str) -> None:
-        super().__init__(message)
-        self.exception = exception
-        self.message = message
 
 
 def _with_quantity(line: dict, line_id: int, quantity: int, status: str) -> dict:
@@ -542,8 +534,6 @@ class SandboxState:
 
     def _create(self, account: Account, task: WriteTask) -> None:
         """Run a queued product-create task: each SKU is created (waiting for approval) or fails with N11's reason."""
-        from devtools.sandbox import catalog  # catalog raises this module's ApiError
-
         n11_id = max((p["n11ProductId"] for p in account.products.values()), default=540_000_000)
         barcodes = {p["barcode"] for p in account.products.values() if p.get("barcode")}
         for sku in task.skus:
