@@ -13,10 +13,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from devtools.sandbox import catalog, rules, wire
+from devtools.sandbox.accounts import Account
 from devtools.sandbox.data import generate_account
 from devtools.sandbox.errors import ApiError
 from devtools.sandbox.faults import FaultConfig
-from devtools.sandbox.state import Account, SandboxState
+from devtools.sandbox.state import SandboxState
 from devtools.sandbox.vocabulary import CATEGORY_TREE
 
 JSON = "application/json;charset=UTF-8"
