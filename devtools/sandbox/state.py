@@ -2,43 +2,17 @@
 
 import copy
 import hmac
-import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from devtools.sandbox import catalog, rules
+from devtools.sandbox import catalog, paging, rules
 from devtools.sandbox.accounts import Account, WriteTask, public, stamp
 from devtools.sandbox.errors import ApiError
 from devtools.sandbox.wire import ISTANBUL, task_date
 
-DEFAULT_PAGE_SIZE = 20
 CREATED, PICKING = "Created", "Picking"  # order approval moves a line from the one to the other
-
-
-def _int_param(params: Mapping[str, Any], name: str, default: int | None) -> int | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise ApiError(
-            "IllegalArgumentException",
-            f"Failed to convert value of type 'java.lang.String' to required type 'int': {name}={raw!r}",
-        ) from None
-
-
-def _page(rows: list, page: int, size: int, repeat: bool = False, empty_pages: int = 0) -> tuple[list, int]:
-    """The rows on a page (from 0) and the number of pages (``empty_pages`` when there are no rows); with
-    ``repeat`` every page after the first starts with the last row of the page before it (as when a row arrives
-    ahead of it between two requests)."""
-    stride = size - 1 if repeat and size > 1 else size
-    pages = 1 if len(rows) <= size else 1 + math.ceil((len(rows) - size) / stride)
-    return rows[page * stride : page * stride + size], pages if rows else empty_pages
 
 
 class SandboxState:
@@ -108,8 +82,8 @@ class SandboxState:
 
     def product_query(self, account: Account, params: Mapping[str, str]) -> dict:
         """GET /ms/product-query: filtered products in n11ProductId order, as a Spring page."""
-        page = _int_param(params, "page", 0)
-        size = _int_param(params, "size", DEFAULT_PAGE_SIZE)
+        page = paging.int_param(params, "page", 0)
+        size = paging.int_param(params, "size", paging.DEFAULT_PAGE_SIZE)
         if page < 0 or not 1 <= size <= rules.MAX_PRODUCT_PAGE:
             raise ApiError(
                 "ConstraintViolationException",
@@ -144,7 +118,7 @@ class SandboxState:
                 ),
                 key=lambda row: row["n11ProductId"],
             )
-            content, total_pages = _page(rows, page, size, self.repeat_page_edge, self.empty_pages)
+            content, total_pages = paging.page_of(rows, page, size, self.repeat_page_edge, self.empty_pages)
             content = copy.deepcopy(content)
         return {
             "content": content,
@@ -160,13 +134,13 @@ class SandboxState:
 
     def shipment_packages(self, account: Account, params: Mapping[str, str]) -> dict:
         """GET /rest/delivery/v1/shipmentPackages with N11's clamps, filters and quirks."""
-        page = _int_param(params, "page", 0)
-        size = min(_int_param(params, "size", DEFAULT_PAGE_SIZE), rules.MAX_PACKAGE_PAGE)
+        page = paging.int_param(params, "page", 0)
+        size = min(paging.int_param(params, "size", paging.DEFAULT_PAGE_SIZE), rules.MAX_PACKAGE_PAGE)
         if page < 0 or size < 1:
             raise ApiError(
                 "IllegalArgumentException", f"page must be >= 0 and size >= 1 (page={page}, size={size})"
             )
-        window = self._window(_int_param(params, "startDate", None), _int_param(params, "endDate", None))
+        window = self._window(paging.int_param(params, "startDate", None), paging.int_param(params, "endDate", None))
         by_field = params.get("orderByField", "").lower() == "true" and self.order_date_filter == "modified"
         date_key = "lastModifiedDate" if by_field else "_created"
         status = params.get("status")
@@ -200,7 +174,7 @@ class SandboxState:
                 key=lambda package: (package["lastModifiedDate"], package["id"] or 0),
                 reverse=params.get("orderByDirection", "DESC").upper() != "ASC",
             )
-            content, total_pages = _page(rows, page, size, self.repeat_page_edge, self.empty_pages)
+            content, total_pages = paging.page_of(rows, page, size, self.repeat_page_edge, self.empty_pages)
             content = [public(package) for package in content]
         return {
             "content": content,
@@ -287,9 +261,9 @@ class SandboxState:
         """POST /ms/product/task-details/page-query: IN_QUEUE for the first polls, then per-SKU results."""
         body = body if isinstance(body, dict) else {}
         pageable = body.get("pageable") if isinstance(body.get("pageable"), dict) else {}
-        task_id = _int_param(body, "taskId", None)
-        page = _int_param(pageable, "page", 0)
-        size = _int_param(pageable, "size", rules.MAX_SKUS)
+        task_id = paging.int_param(body, "taskId", None)
+        page = paging.int_param(pageable, "page", 0)
+        size = paging.int_param(pageable, "size", rules.MAX_SKUS)
         if page < 0 or size < 1:
             raise ApiError(
                 "ConstraintViolationException", f"page must be >= 0 and size >= 1 (page={page}, size={size})"
@@ -302,7 +276,7 @@ class SandboxState:
                 task.polls += 1
                 if task.polls > self.queue_polls:
                     self._process(account, task)
-            items, total_pages = _page(task.items, page, size, empty_pages=self.empty_pages)
+            items, total_pages = paging.page_of(task.items, page, size, empty_pages=self.empty_pages)
             items = copy.deepcopy(items)
             return {
                 "taskId": task.id,
