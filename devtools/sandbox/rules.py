@@ -1,4 +1,4 @@
-"""N11's enums, limits and write rules as pure functions, so the modules holding data only have to hold and lock it."""
+"""N11's enums, limits and write rules as pure functions, so the account and endpoint modules just hold data."""
 
 from datetime import datetime
 from decimal import Decimal
