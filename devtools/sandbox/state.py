@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 
 from devtools.sandbox import tasks
-from devtools.sandbox.accounts import Account
+from devtools.sandbox.accounts import Account, WriteTask
 
 
 class SandboxState:
@@ -82,5 +82,16 @@ class SandboxState:
         return task_id
 
     def process_queued(self, account: Account, newest_first: bool = False) -> list[int]:
-        """Process every queued task of the account now, as N11 does on its own time (see tasks.process_queued)."""
-        return tasks.process_queued(account, self.item_fail_spelling, newest_first)
+        """Process every queued task of the account now, as N11 does on its own time, oldest first or (with
+        ``newest_first``) out of order; returns the task ids in the order processed."""
+        with account.lock:
+            queued = sorted((t for t in account.tasks.values() if t.status == "IN_QUEUE"), key=lambda t: t.id,
+                            reverse=newest_first)
+            for task in queued:
+                self._process(account, task)
+        return [task.id for task in queued]
+
+    def _process(self, account: Account, task: WriteTask) -> None:
+        """Run one queued task under the account's lock. Every run comes here (process_queued, and a task's details
+        polled past ``queue_polls``), so a test can wrap it to change what N11 answers."""
+        tasks.process(account, task, self.item_fail_spelling)

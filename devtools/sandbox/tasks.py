@@ -11,7 +11,7 @@ from devtools.sandbox.accounts import Account, WriteTask
 from devtools.sandbox.errors import ApiError
 from devtools.sandbox.wire import ISTANBUL, task_date
 
-if TYPE_CHECKING:  # for hints only: state.py imports this module, as SandboxState.process_queued runs tasks
+if TYPE_CHECKING:  # for hints only: state.py imports this module, as SandboxState runs the queued tasks
     from devtools.sandbox.state import SandboxState
 
 
@@ -49,7 +49,7 @@ def task_details(state: "SandboxState", account: Account, query: Mapping[str, st
         if task.status == "IN_QUEUE":
             task.polls += 1
             if task.polls > state.queue_polls:
-                _process(account, task, state.item_fail_spelling)
+                state._process(account, task)  # the state runs every task (a test may wrap it)
         items, total_pages = paging.page_of(task.items, page, size, empty_pages=state.empty_pages)
         items = copy.deepcopy(items)
         return {
@@ -69,18 +69,7 @@ def task_details(state: "SandboxState", account: Account, query: Mapping[str, st
         }
 
 
-def process_queued(account: Account, fail_spelling: str, newest_first: bool = False) -> list[int]:
-    """Process every queued task of the account now, as N11 does on its own time, oldest first or (with
-    ``newest_first``) out of order; returns the task ids in the order processed."""
-    with account.lock:
-        queued = sorted((t for t in account.tasks.values() if t.status == "IN_QUEUE"), key=lambda t: t.id,
-                        reverse=newest_first)
-        for task in queued:
-            _process(account, task, fail_spelling)
-    return [task.id for task in queued]
-
-
-def _process(account: Account, task: WriteTask, fail_spelling: str) -> None:
+def process(account: Account, task: WriteTask, fail_spelling: str) -> None:
     """Run a queued task once, under the account's lock: N11 refuses it whole for a SKU it holds locked, or
     results each SKU, ``fail_spelling`` being how its items spell a failure."""
     refused = rules.locked_reasons(task.skus, account.late_locked_codes)
