@@ -26,7 +26,7 @@ import pandas as pd
 from sqlalchemy import create_engine, text, update
 
 from devtools.sandbox import N11Sandbox, SandboxState, generate_account, shop_products
-from devtools.sandbox.state import Account
+from devtools.sandbox.accounts import Account
 from include.clock import utcnow
 from include.products import baseline, links, push
 from include.products.groups import BASELINE_GROUPS, PRICE_STOCK, PRODUCT_UPDATE

@@ -7,11 +7,12 @@ yet, ready to be created (and a few a shop would get wrong), for the demo.
 
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from devtools.sandbox import rules, vocabulary
-from devtools.sandbox.state import ApiError
+from devtools.sandbox.errors import ApiError
 from devtools.sandbox.vocabulary import CATEGORY_TREE
 
 
@@ -78,8 +79,15 @@ def _names(nodes: list[dict]) -> dict[int, tuple[str, bool]]:
 CATEGORIES = _names(CATEGORY_TREE)
 
 
-def category_attributes(category_id: int) -> dict:
-    """GET /cdn/category/{id}/attribute; an unknown or non-leaf id is refused as N11 does (400 invalidInput)."""
+def categories(state: object, account: object, query: Mapping[str, str], body: object) -> list[dict]:
+    """GET /cdn/categories: N11's category tree, the same for every seller."""
+    return CATEGORY_TREE
+
+
+def category_attributes(state: object, account: object, query: Mapping[str, str], body: object) -> dict:
+    """GET /cdn/category/{categoryId}/attribute; an unknown or non-leaf id is refused as N11 does (400
+    invalidInput)."""
+    category_id = int(query["categoryId"])
     name, leaf = CATEGORIES.get(category_id, (None, False))
     if not leaf:
         raise ApiError("invalidInput", f"Kategori bulunamadı veya son seviye bir kategori değil: {category_id}")

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from devtools.sandbox import rules, vocabulary
-from devtools.sandbox.state import HOUR_MS, Account
+from devtools.sandbox.accounts import Account
 from devtools.sandbox.vocabulary import ProductKind
 
 DEMO_API_KEY = "demo-appkey"
 DEMO_API_SECRET = "demo-appsecret"
 
-DAY_MS = 24 * HOUR_MS
+DAY_MS = 24 * rules.HOUR_MS
 ZERO = Decimal("0.00")
 PRODUCT_STATUS_WEIGHTS = {
     "Active": 85,
@@ -292,7 +292,7 @@ def _final_status(rng: random.Random, age_ms: int) -> str:
 
 
 def _later(rng: random.Random, moment_ms: int, end_ms: int) -> int:
-    return min(moment_ms + rng.randrange(HOUR_MS, 30 * HOUR_MS), max(moment_ms, end_ms - 1))
+    return min(moment_ms + rng.randrange(rules.HOUR_MS, 30 * rules.HOUR_MS), max(moment_ms, end_ms - 1))
 
 
 def _add_orders(rng: random.Random, account: Account, end_ms: int, days: int, per_day: int) -> None:

@@ -1,4 +1,4 @@
-"""N11's enums, limits and write rules as pure functions, so state.py only has to hold and lock data."""
+"""N11's enums, limits and write rules as pure functions, so the account and endpoint modules just hold data."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -23,7 +23,8 @@ SENDERS = ("SELLER", "N11")
 
 MAX_PRODUCT_PAGE = 250
 MAX_PACKAGE_PAGE = 100
-MAX_WINDOW_MS = 15 * 24 * 3600 * 1000
+HOUR_MS = 3600 * 1000
+MAX_WINDOW_MS = 15 * 24 * HOUR_MS
 FIRST_SERVED_MS = int(
     datetime(2024, 11, 1, tzinfo=ISTANBUL).timestamp() * 1000
 )  # older orders are never served

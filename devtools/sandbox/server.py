@@ -5,18 +5,20 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from devtools.sandbox import catalog, rules, wire
+from devtools.sandbox import catalog, orders, products, rules, tasks, wire
+from devtools.sandbox.accounts import Account
 from devtools.sandbox.data import generate_account
+from devtools.sandbox.errors import ApiError
 from devtools.sandbox.faults import FaultConfig
-from devtools.sandbox.state import Account, ApiError, SandboxState
-from devtools.sandbox.vocabulary import CATEGORY_TREE
+from devtools.sandbox.state import SandboxState
 
 JSON = "application/json;charset=UTF-8"
 OUTAGE_PAGE = (
@@ -59,38 +61,38 @@ def _outage() -> Reply:
     return Reply(503, OUTAGE_PAGE.encode(), "text/html")
 
 
-ROUTES = {
-    ("GET", "/ms/product-query"): "product-query",
-    ("POST", "/ms/product/tasks/price-stock-update"): rules.PRICE_STOCK_UPDATE,
-    ("POST", "/ms/product/tasks/product-update"): rules.PRODUCT_UPDATE,
-    ("POST", "/ms/product/task-details/page-query"): "task-details",
-    ("GET", "/rest/delivery/v1/shipmentPackages"): "shipment-packages",
-    ("GET", "/cdn/categories"): "categories",
-    ("PUT", "/rest/order/v1/update"): "order-update",
-    ("POST", "/ms/product/tasks/product-create"): rules.PRODUCT_CREATE,
+# What answers an authorised request: (state, account, query with the path's parameters, parsed body) -> body.
+Handler = Callable[[SandboxState, Account, Mapping[str, str], Any], Any]
+
+# The one route table, by path family; a {name} in a path stands for a number (the handler finds it in the query).
+ROUTES: dict[tuple[str, str], Handler] = {
+    ("GET", "/ms/product-query"): products.product_query,
+    ("POST", "/ms/product/tasks/price-stock-update"): partial(tasks.submit, rules.PRICE_STOCK_UPDATE),
+    ("POST", "/ms/product/tasks/product-update"): partial(tasks.submit, rules.PRODUCT_UPDATE),
+    ("POST", "/ms/product/tasks/product-create"): partial(tasks.submit, rules.PRODUCT_CREATE),
+    ("POST", "/ms/product/task-details/page-query"): tasks.task_details,
+    ("GET", "/rest/delivery/v1/shipmentPackages"): orders.shipment_packages,
+    ("PUT", "/rest/order/v1/update"): orders.update_order_lines,
+    ("GET", "/cdn/categories"): catalog.categories,
+    ("GET", "/cdn/category/{categoryId}/attribute"): catalog.category_attributes,
 }
-ATTRIBUTES_ROUTE = re.compile(r"/cdn/category/(\d+)/attribute")
 
 
-def _dispatch(
-    state: SandboxState, account: Account, endpoint: str, query: Mapping[str, str], body: Any
-) -> Any:
-    """The answer body of an authorised request, from the state method behind its endpoint."""
-    match endpoint:
-        case "product-query":
-            return state.product_query(account, query)
-        case "shipment-packages":
-            return state.shipment_packages(account, query)
-        case "task-details":
-            return state.task_details(account, body)
-        case "categories":
-            return CATEGORY_TREE
-        case "order-update":
-            return state.update_order_lines(account, body)
-        case "category-attributes":
-            return catalog.category_attributes(int(query["categoryId"]))
-        case _:
-            return state.submit(account, endpoint, body)
+def _pattern(path: str) -> re.Pattern[str]:
+    """A route's path as a regex: its text literally, each {name} a number captured under that name."""
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>\\d+)", re.escape(path)))
+
+
+_PATTERNS = {key: _pattern(key[1]) for key in ROUTES}
+
+
+def route(method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
+    """The handler of a request and the parameters its path carries, or None when N11 has no such endpoint."""
+    for (route_method, template), pattern in _PATTERNS.items():
+        match = pattern.fullmatch(path) if route_method == method else None
+        if match:
+            return ROUTES[route_method, template], match.groupdict()
+    return None
 
 
 def _authorise(
@@ -158,12 +160,10 @@ def respond(
     api_secret: str | None,
 ) -> Reply:
     """The answer N11 gives a request, faults aside."""
-    endpoint = ROUTES.get((method, path))
-    attributes = ATTRIBUTES_ROUTE.fullmatch(path) if method == "GET" else None
-    if attributes:  # the category id travels in the path
-        endpoint, query = "category-attributes", {**query, "categoryId": attributes.group(1)}
-    if endpoint is None:
+    found = route(method, path)
+    if found is None:
         return _outage()
+    handler, path_params = found
     family = path.split("/")[1]
     account = _authorise(state, family, api_key, api_secret)
     if isinstance(account, Reply):
@@ -178,7 +178,7 @@ def respond(
             },
         )
     try:
-        return _json(200, _dispatch(state, account, endpoint, query, body))
+        return _json(200, handler(state, account, {**query, **path_params}, body))
     except ApiError as error:
         return _api_error(family, error)
 
