@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -264,14 +265,7 @@ def _settle_refusals(engine: Engine, client: N11Client, slug: str,
     with engine.connect() as conn:
         numbers = conn.execute(select(lines.c.order_number).distinct().where(
             lines.c.store == slug, lines.c.order_line_id.in_(refused))).scalars().all()
-    statuses: dict[str, str] = {}
-    for number in sorted(numbers)[:MAX_LOOKUPS]:
-        try:
-            statuses.update(_line_statuses(client, number))
-        except N11AuthError:
-            raise
-        except N11Error as exc:
-            log.warning("store %r: could not look up order %s to check a refused approval: %s", slug, number, exc)
+    statuses, _ = _look_up(client, slug, numbers, "check a refused approval")
     for line in refused:
         if statuses.get(line) in APPROVED:
             outcome[line] = (ACCEPTED, f"N11 answered: {outcome[line][1]}; N11 shows the line {statuses[line]}")
@@ -309,16 +303,8 @@ def settle_unknown(engine: Engine, client: N11Client, slug: str, now: datetime) 
     statuses = {row.order_line_id: row.status for row in rows if row.status not in (None, CREATED)}
     to_look_up = sorted({row.order_number for row in rows
                          if row.order_line_id not in statuses and row.order_number is not None})
-    looked_up = set()
-    for number in to_look_up[:MAX_LOOKUPS]:
-        try:
-            statuses.update(_line_statuses(client, number))
-        except N11AuthError:
-            raise
-        except N11Error as exc:
-            log.warning("store %r: could not look up order %s to settle an unknown approval: %s", slug, number, exc)
-        else:
-            looked_up.add(number)
+    found, looked_up = _look_up(client, slug, to_look_up, "settle an unknown approval")
+    statuses.update(found)
     settled = resent = 0
     with engine.begin() as conn:
         for row in rows:
@@ -328,6 +314,23 @@ def settle_unknown(engine: Engine, client: N11Client, slug: str, now: datetime) 
             settled += 1
             resent += _settle(conn, slug, row, status, now)
     return settled, resent
+
+
+def _look_up(client: N11Client, slug: str, numbers: Iterable[str], why: str) -> tuple[dict[str, str], set[str]]:
+    """The live lines' statuses of at most ``MAX_LOOKUPS`` orders as N11 shows them now, and the orders it
+    answered for; an order N11 did not answer for is logged and left out (credential refusals pass)."""
+    statuses: dict[str, str] = {}
+    looked_up: set[str] = set()
+    for number in sorted(numbers)[:MAX_LOOKUPS]:
+        try:
+            statuses.update(_line_statuses(client, number))
+        except N11AuthError:
+            raise
+        except N11Error as exc:
+            log.warning("store %r: could not look up order %s to %s: %s", slug, number, why, exc)
+        else:
+            looked_up.add(number)
+    return statuses, looked_up
 
 
 def _line_statuses(client: N11Client, order_number: str) -> dict[str, str]:
