@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.dags.conftest import load_dag, run_dag
-from tests.dags.test_dag_factory import registry_of
+from tests.helpers.dags import registry_of
 
 pytestmark = pytest.mark.dags
 

@@ -18,6 +18,7 @@ from include.orders.sync import PAGE_SIZE, BadOrderData, OrderFetchError, fetch_
 from include.orders.windows import Window, order_windows
 from n11.client import N11Client
 from tests.conftest import DATABASES, TEST_KEY, TEST_SECRET
+from tests.helpers.hostile import HostileServer, json_answer
 from tests.include.orders.conftest import (
     FAST,
     MONTH_END,
@@ -34,7 +35,6 @@ from tests.include.orders.conftest import (
     sync,
     sync_every,
 )
-from tests.plugins.n11.hostile import HostileServer, json_answer
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
