@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from airflow.sdk.exceptions import AirflowSkipException
 
-from tests.dags.conftest import load_dag, run_dag
+from include.registry import load_registry
+from include.tasks import store as store_tasks
+from tests.dags.conftest import load_dag
 from tests.helpers.dags import registry_of
 
 pytestmark = pytest.mark.dags
@@ -36,10 +39,11 @@ def test_the_last_task_of_each_dag_updates_the_stores_asset(tmp_path, monkeypatc
     assert [a.uri for a in products.outlets] == ["n11://store_000/products"]
 
 
-def test_a_skipped_gate_logs_one_line_with_store_integration_setting_and_where_to_change_it(store_env, capfd,
-                                                                                            caplog):
+def test_a_skipped_gate_logs_one_line_with_store_integration_setting_and_where_to_change_it(store_env, caplog):
+    """The gate's task body as the DAG's task calls it (Airflow itself logs only "Skipping task.")."""
     store_env(variable='{"product_sync": false}')
-    assert run_dag("n11_shop1_products")["gate"] == "skipped"
-    out = capfd.readouterr().out + caplog.text
+    [store] = load_registry().stores
+    with pytest.raises(AirflowSkipException):
+        store_tasks.gate(store.as_dict(), "products")
     assert ("store 'shop1': products skipped because product_sync=false; switch it with the Variable "
-            "'n11_store_shop1' (Admin > Variables) or in the store registry") in out
+            "'n11_store_shop1' (Admin > Variables) or in the store registry") in caplog.text
