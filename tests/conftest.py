@@ -7,19 +7,18 @@ never see each other's rows. ``N11_TEST_DATABASES=sqlite`` narrows the set on a 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.common import DATABASES, ROOT, TEST_KEY, TEST_SECRET, Conn, make_state  # noqa: F401 (re-exported)
+
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="n11-airflow-tests-"))
 os.environ.update({
     "AIRFLOW_HOME": str(AIRFLOW_HOME),
@@ -31,12 +30,10 @@ os.environ.update({
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from devtools.sandbox import Account, N11Sandbox, SandboxState  # noqa: E402
+from devtools.sandbox import N11Sandbox  # noqa: E402
 
-# A secret no output may ever show: pytest_runtest_makereport fails any test whose output contains it.
-TEST_SECRET = "s3cr3t-NEVER-PRINT-7f3a9c"
-TEST_KEY = "test-appkey"
-DATABASES = os.environ.get("N11_TEST_DATABASES", "sqlite,postgres,mariadb").split(",")
+# The fixtures several directories share (store_env, demo_shop, logged), and the figures of the reliability suite.
+pytest_plugins = ["tests.helpers.dags", "tests.helpers.figures"]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -47,27 +44,6 @@ def pytest_runtest_makereport(item, call):
     if any(TEST_SECRET in part for part in captured):
         report.outcome = "failed"
         report.longrepr = f"the API secret appeared in the output of {item.nodeid}"
-
-
-@dataclass
-class Conn:
-    """An Airflow-style connection (the attributes ``include.shop_db`` reads)."""
-
-    conn_id: str
-    conn_type: str
-    host: str | None = None
-    login: str | None = None
-    password: str | None = None
-    port: int | None = None
-    schema: str | None = None
-    extra_json: str | None = None
-
-    def env(self) -> dict[str, str]:
-        """The environment variable that defines this connection for Airflow."""
-        fields = {k: v for k, v in asdict(self).items() if k not in ("conn_id", "extra_json") and v is not None}
-        if self.extra_json:
-            fields["extra"] = self.extra_json
-        return {f"AIRFLOW_CONN_{self.conn_id.upper()}": json.dumps(fields)}
 
 
 def _server_db(kind: str) -> Iterator[Conn]:
@@ -110,14 +86,6 @@ def shop_conn(request, tmp_path) -> Iterator[Conn]:
 def sqlite_shop(tmp_path) -> Conn:
     """A SQLite shop database, for tests whose point is not the database."""
     return Conn("shop_db", "sqlite", str(tmp_path / "shop.db"))
-
-
-def make_state(**options) -> SandboxState:
-    from devtools.sandbox import generate_account
-
-    account: Account = generate_account(seed=7, api_key=TEST_KEY, api_secret=TEST_SECRET, products=60, days=3,
-                                        packages_per_day=5)
-    return SandboxState([account], **options)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from devtools.sandbox import shop_products
 from include.shop_db import url_for
 from include.tables import n11_orders, n11_product_source, n11_product_sync_state, source_metadata
 from tests.conftest import TEST_KEY
-from tests.dags.conftest import write_registry
+from tests.helpers.dags import write_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {"include": ROOT / "include", "n11": ROOT / "plugins" / "n11"}

@@ -9,7 +9,6 @@ from airflow.utils.session import create_session
 from sqlalchemy import select
 
 from tests.dags.conftest import run_dag
-from tests.dags.test_products_dag import demo_shop  # noqa: F401, F811 (a fixture)
 
 pytestmark = pytest.mark.dags
 
@@ -32,7 +31,7 @@ def test_an_orders_run_emits_its_asset_event_with_the_counts(store_env):
     assert emitted[0]["windows"] == 1 and emitted[0]["pages"] >= 1
 
 
-def test_a_products_run_emits_its_asset_event_and_a_skipped_run_none(demo_shop, store_env):  # noqa: F811
+def test_a_products_run_emits_its_asset_event_and_a_skipped_run_none(demo_shop, store_env):
     before = len(events("n11://shop1/products"))
     assert run_dag("n11_shop1_products", dry_run=True)["_run"] == "success"
     emitted = events("n11://shop1/products")[before:]

@@ -8,7 +8,6 @@ import sys
 
 import pendulum
 import pytest
-import yaml
 from airflow.timetables.base import DataInterval, TimeRestriction
 from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow.timetables.trigger import CronTriggerTimetable
@@ -16,19 +15,11 @@ from croniter import CroniterBadDateError
 
 from include.registry import parse_store
 from tests.dags.conftest import ROOT, load_dag
+from tests.helpers.dags import registry_of
 
 TZ = "Europe/Istanbul"
 
 pytestmark = pytest.mark.dags
-
-
-def registry_of(tmp_path, monkeypatch, count: int, broken: dict | None = None) -> None:
-    stores = [{"slug": f"store_{i:03d}", "name": f"Mağaza {i}", "start_date": "2026-01-01"} for i in range(count)]
-    if broken:
-        stores[count // 2] = {**stores[count // 2], **broken}
-    path = tmp_path / "stores.yaml"
-    path.write_text(yaml.safe_dump({"stores": stores}, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("N11_STORES_FILE", str(path))
 
 
 def bag():

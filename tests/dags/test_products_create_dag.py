@@ -10,12 +10,10 @@ from devtools.sandbox import new_shop_products, shop_products
 from include.shop_db import url_for
 from include.tables import n11_product_creations, n11_product_source, n11_product_sync_errors, source_metadata
 from tests.conftest import TEST_KEY
-from tests.dags import test_products_dag
-from tests.dags.test_products_dag import PRICE_STOCK, run_products
+from tests.helpers.dags import PRICE_STOCK, run_products
 
 pytestmark = pytest.mark.dags
 CREATE = "/ms/product/tasks/product-create"
-logged = test_products_dag.logged  # the fixture reading what the products code logs
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ releases it too)."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from datetime import date
@@ -15,81 +14,38 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow.utils.types import DagRunType
 from sqlalchemy import create_engine, func, select
 
-from devtools.sandbox import shop_products
 from include.products import run as products_run
 from include.products.groups import UPDATABLE_STATUSES
 from include.settings import StoreConfig
 from include.shop_db import engine_for, url_for
-from include.tables import (
-    n11_product_run_lock,
-    n11_product_source,
-    n11_product_sync_errors,
-    n11_product_sync_state,
-    source_metadata,
-)
+from include.tables import n11_product_run_lock, n11_product_source, n11_product_sync_errors, n11_product_sync_state
 from include.tasks import products as product_tasks
 from include.tasks.store_run import store_run
 from n11.client import N11Client
 from tests.conftest import TEST_KEY, TEST_SECRET, Conn
 from tests.dags.conftest import load_dag
-from tests.include.products.conftest import DAG_STEPS, FAST
+from tests.helpers.dags import PRICE_STOCK, PRODUCT_UPDATE, run_products
+from tests.helpers.products import DAG_STEPS, FAST
 
 pytestmark = pytest.mark.dags
-TASKS = ["gate", "check_credentials", "plan_changes", "push_batches", "create_products", "collect_results"]
-PRICE_STOCK = "/ms/product/tasks/price-stock-update"
-PRODUCT_UPDATE = "/ms/product/tasks/product-update"
-
-
-@pytest.fixture
-def demo_shop(store_env, sandbox):
-    """The store shop1 with the demo's shop side: mostly N11's values, some changed, some shop-only SKUs."""
-    shop = store_env()
-    engine = create_engine(url_for(shop))
-    source_metadata.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(n11_product_source.insert(), shop_products(sandbox.state.account(TEST_KEY), seed=7))
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def logged():
-    """What the products code logs, read from its own logger (Airflow reconfigures the root logger mid-test)."""
-    lines: list[str] = []
-    handler = logging.Handler(logging.INFO)
-    handler.emit = lambda record: lines.append(record.getMessage())
-    logger = logging.getLogger("include")
-    logger.addHandler(handler)
-    level, logger.level = logger.level, logging.INFO
-    yield lines
-    logger.removeHandler(handler)
-    logger.setLevel(level)
-
-
-def run_products(**conf) -> dict[str, str]:
-    """One run of n11_shop1_products, its sensor poking every 0.1 s instead of backing off from 2 s."""
-    dag = load_dag("n11_shop1_products")
-    sensor = dag.get_task("collect_results")
-    sensor.poke_interval, sensor.exponential_backoff = 0.1, False
-    run = dag.test(run_conf=conf or None)
-    return {"_run": str(run.state), **{ti.task_id: str(ti.state) for ti in run.get_task_instances()}}
+DAG_ID = "n11_shop1_products"
 
 
 def test_the_products_dag_is_a_handful_of_tasks_in_order(store_env):
     store_env()
-    dag = load_dag("n11_shop1_products")
-    assert [task.task_id for task in dag.topological_sort()] == TASKS
-    assert TASKS[2:] == list(DAG_STEPS)  # the steps the products tests run, in this order
+    dag = load_dag(DAG_ID)
+    # after the gate and the credential check, the steps the products tests run (run_steps), in this order
+    assert [task.task_id for task in dag.topological_sort()] == ["gate", "check_credentials", *DAG_STEPS]
     assert dag.get_task("collect_results").mode == "reschedule"  # no worker slot held while N11 works
     assert all("release_run_lock" in [getattr(callback, "__name__", "") for callback in
-                                      dag.get_task(task).on_failure_callback] for task in TASKS[2:])
+                                      dag.get_task(task).on_failure_callback] for task in DAG_STEPS)
     assert dag.max_active_runs == 1 and not dag.catchup
 
 
 def test_a_run_pushes_the_shops_changes_and_records_n11s_answers(demo_shop, sandbox, logged):
     states = run_products()
 
-    assert states == {"_run": "success", **dict.fromkeys(TASKS, "success")}
+    assert states == {"_run": "success", **dict.fromkeys(load_dag(DAG_ID).task_ids, "success")}
     out = "\n".join(logged)
     assert "N11 is still processing" in out  # the sensor was rescheduled while N11's tasks were queued
     [summary] = [line for line in out.splitlines() if "store 'shop1' products (all): linked 60, unlinked 20" in line]
@@ -114,11 +70,12 @@ def test_tasks_n11_finishes_after_two_polls_complete_through_the_sensors_own_pok
     """N11 calls a queued task's empty details one page: the sensor waits on, as shipped, and no try fails."""
     sandbox.state.queue_polls, sandbox.state.empty_pages = 2, 1
     started = time.monotonic()
-    run = load_dag("n11_shop1_products").test()
+    dag = load_dag(DAG_ID)
+    run = dag.test()
     print(f"products run with N11 answering after two polls: {time.monotonic() - started:.1f} s")
 
     tries = {ti.task_id: (str(ti.state), ti.try_number) for ti in run.get_task_instances()}
-    assert tries == dict.fromkeys(TASKS, ("success", 1))
+    assert tries == dict.fromkeys(dag.task_ids, ("success", 1))
     assert len(sandbox.calls("POST", "/ms/product/task-details/page-query")) >= 2 * 2
 
 
@@ -165,7 +122,8 @@ def test_a_run_started_while_another_is_in_progress_does_nothing_and_the_first_f
     states = run_products()
 
     assert states["_run"] == "success" and states["plan_changes"] == "skipped"
-    assert {states[task] for task in TASKS[3:]} == {"skipped"}
+    after_plan = load_dag(DAG_ID).get_task("plan_changes").get_flat_relative_ids(upstream=False)
+    assert after_plan and {states[task] for task in after_plan} == {"skipped"}
     assert sandbox.requests and all(r.path == "/ms/product-query" for r in sandbox.requests)  # the credential check
     assert len(account.tasks) == sent_by_a and lock_rows(engine) == [("shop1", "run-a")]
     for _ in range(5):

@@ -4,55 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
-import urllib.request
-from pathlib import Path
 
 import psutil
 import pytest
 
 from devtools import local_airflow
-
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 240
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def alive(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def instance_processes(home: Path, started: list[psutil.Process]) -> list[psutil.Process]:
-    """The processes of this instance still alive: seen in its tree before the stop, in one of that tree's
-    sessions, or carrying its Airflow home in their environment (processes that rename themselves, as
-    Airflow's workers do, lose their environment from /proc; their session stays)."""
-    sessions = {os.getsid(p.pid) for p in started if alive(p)} - {os.getsid(0)}
-    found = {p.pid: p for p in started if alive(p)}
-    for process in psutil.process_iter():
-        try:
-            if os.getsid(process.pid) in sessions or process.environ().get("N11_AIRFLOW_HOME") == str(home):
-                found.setdefault(process.pid, process)
-        except (OSError, psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return [p for p in found.values() if alive(p)]
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
+from tests.helpers.common import ROOT
+from tests.helpers.local_airflow import START_TIMEOUT, answers, free_port, instance_processes
 
 
 def test_every_port_comes_from_its_variable_and_tasks_call_the_api_on_that_port(monkeypatch, tmp_path):

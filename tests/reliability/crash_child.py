@@ -48,7 +48,7 @@ def stop_after_call(function, number: int):
 
 
 def main(mode: str, url: str, db: str) -> None:
-    from tests.include.orders.conftest import MONTH_END, MONTH_START
+    from tests.helpers.orders import MONTH_END, MONTH_START
 
     engine = engine_for(SimpleNamespace(conn_id="shop_db", conn_type="sqlite", host=db, schema=None))
     client = N11Client(os.environ["N11_APPKEY"], os.environ["N11_APPSECRET"], url, FAST)

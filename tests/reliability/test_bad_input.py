@@ -20,7 +20,7 @@ from include.products import links
 from include.products.groups import PRICE_STOCK
 from include.shop_db import dispose_engines, engine_for
 from tests.conftest import make_state
-from tests.include.orders.conftest import (
+from tests.helpers.orders import (
     MONTH_END,
     MONTH_START,
     READING_IDS,
@@ -30,9 +30,8 @@ from tests.include.orders.conftest import (
     month_account,
     stored,
 )
-from tests.include.products.conftest import Harness, mirror, run_steps
-from tests.reliability.conftest import FAULTY, Retried
-from tests.reliability.drivers import order_intervals, products_run
+from tests.helpers.products import Harness, mirror
+from tests.helpers.reliability import FAULTY, Retried, order_intervals
 
 DAY = timedelta(days=1)
 
@@ -50,7 +49,7 @@ def test_a_negative_price_is_a_local_error_naming_the_sku_and_the_other_changes_
     harness.change(broken, sale_price=-5, list_price=-5)
     harness.change(fine, quantity=harness.n11(fine)["quantity"] + 1)
 
-    products_run(harness, "run-1", Retried())
+    harness.run("run-1", Retried())
 
     assert [entry["stockCode"] for entry in harness.sent(PRICE_STOCK)] == [fine]
     [error] = harness.errors(kind="local")
@@ -67,7 +66,7 @@ def test_a_shop_row_without_a_stock_code_is_counted_and_the_rest_goes_out(sqlite
         harness.change(code, quantity=harness.n11(code)["quantity"] + 2)
         counts = links.refresh(harness.engine, harness.client, harness.store())
         assert counts.no_stock_code == 1
-        products_run(harness, "run-1", Retried())
+        harness.run("run-1", Retried())
         assert [entry["stockCode"] for entry in harness.sent(PRICE_STOCK)] == [code]
         assert harness.n11(code)["quantity"] == harness.baseline(code)["quantity"]
     dispose_engines()
@@ -115,7 +114,7 @@ def test_shop_values_n11_or_the_shop_tables_cannot_hold_are_local_errors_of_thei
         harness.change(unpriced, sale_price=float("nan") if shop_conn.conn_type != "mysql" else None)
         harness.change(fine, quantity=harness.n11(fine)["quantity"] + 1)
 
-        lines = products_run_lines(harness)
+        lines = harness.run("run-1")
 
         reasons = {error["stock_code"]: json.loads(error["reasons"]) for error in harness.errors(kind="local")}
         assert reasons[huge] == ["quantity 1000000000000 is outside 0..999999"]
@@ -133,11 +132,7 @@ def test_n11_values_the_shop_tables_cannot_hold_are_read_as_unknown_and_put_righ
     shop_quantity = harness.n11(code)["quantity"]
     harness.account.panel_edit(code, quantity=10**12, shipmentTemplate="Ş" * 300)
 
-    products_run(harness, "run-1", Retried())
+    harness.run("run-1", Retried())
 
     assert harness.sent(PRICE_STOCK) == [{"stockCode": code, "quantity": shop_quantity}]
     assert harness.n11(code)["quantity"] == shop_quantity
-
-
-def products_run_lines(harness: Harness) -> list[str]:
-    return run_steps(harness.engine, harness.client, harness.store(), "run-1")

@@ -15,7 +15,7 @@ from include.clock import to_ms
 from include.orders import load as order_load
 from include.orders.windows import order_windows
 from include.shop_db import engine_for
-from tests.include.orders.conftest import (
+from tests.helpers.orders import (
     MONTH_END,
     READING_IDS,
     READINGS,
@@ -26,8 +26,7 @@ from tests.include.orders.conftest import (
     snapshot,
     stored,
 )
-from tests.reliability.conftest import FAULTY, record
-from tests.reliability.drivers import order_intervals
+from tests.helpers.reliability import FAULTY, order_intervals, record
 
 DAY = timedelta(days=1)
 BACKFILL = (MONTH_END - 6 * DAY, MONTH_END - DAY)

@@ -22,22 +22,33 @@ from include.products import run as steps
 from include.shop_db import dispose_engines, engine_for
 from include.tables import n11_order_actions, n11_order_lines, n11_orders, n11_product_push_batches
 from tests.conftest import ROOT, TEST_KEY, TEST_SECRET, Conn, make_state
-from tests.include.orders.conftest import (
+from tests.helpers.orders import (
     MONTH_END,
     MONTH_START,
     READING_IDS,
     READINGS,
     STORE,
+    busy_account,
+    created_seller_lines,
     expected,
     month_account,
+    request,
+    run,
+    sent_lines,
     snapshot,
     stored,
     sync,
 )
-from tests.include.orders.test_approve import busy_account, created_seller_lines, request, run, sent_lines
-from tests.include.products.conftest import ENDPOINT_PATHS, Harness
-from tests.reliability.conftest import FAULTY, Retried, record
-from tests.reliability.drivers import baseline_values, client_of, order_intervals, products_run, until_collected
+from tests.helpers.products import ENDPOINT_PATHS, Harness
+from tests.helpers.reliability import (
+    FAULTY,
+    Retried,
+    baseline_values,
+    client_of,
+    order_intervals,
+    record,
+    until_collected,
+)
 
 
 def kill_at_stop(mode: str, sandbox: N11Sandbox, shop: Conn) -> None:
@@ -92,7 +103,7 @@ def test_a_push_killed_after_the_first_batch_sends_nothing_twice_and_moves_no_un
             h.change(price, sale_price=h.n11(price)["salePrice"] - 1)
             h.change(stock, quantity=h.n11(stock)["quantity"] + 4)
             h.change(info, description="<p>Yeni açıklama</p>")
-        products_run(clean, "clean", Retried())
+        clean.run("clean", Retried())
 
         kill_at_stop("push", sandbox, shop)
         n11_before = {code: dict(product) for code, product in harness.account.products.items()}

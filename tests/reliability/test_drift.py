@@ -19,9 +19,8 @@ from devtools.sandbox import FaultConfig
 from include.products import run as steps
 from include.products.groups import UPDATABLE_STATUSES
 from include.shop_db import engine_for
-from tests.include.products.conftest import Harness
-from tests.reliability.conftest import Retried, record
-from tests.reliability.drivers import products_run
+from tests.helpers.products import Harness
+from tests.helpers.reliability import Retried, record
 
 BUFFER = 1
 
@@ -78,7 +77,7 @@ def test_after_two_runs_no_updatable_sku_differs_from_the_shop_on_stock_or_price
     rng = random.Random(10)
     store = harness.store(stock_buffer=BUFFER)
     harness.store = lambda update_type="all", **settings: store  # every run of the scenario under these settings
-    products_run(harness, "run-0", Retried())
+    harness.run("run-0", Retried())
     codes = sorted(desired(harness))
     rng.shuffle(codes)
     changed, sold_out, band, panel, locked = codes[:16], codes[16:22], codes[22:25], codes[25:35], codes[35]
@@ -108,7 +107,7 @@ def test_after_two_runs_no_updatable_sku_differs_from_the_shop_on_stock_or_price
     panel_edits(harness, rng, rng.sample(codes, 6))  # more panel edits after run 1's scan
     after_one = drifted(harness)
 
-    products_run(harness, "run-2", Retried())
+    harness.run("run-2", Retried())
 
     after_two = drifted(harness)
     refusals = refused(harness)

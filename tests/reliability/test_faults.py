@@ -24,8 +24,8 @@ from include.products.groups import PRICE_STOCK
 from include.shop_db import dispose_engines, engine_for
 from n11.errors import N11Unavailable
 from tests.conftest import TEST_KEY, TEST_SECRET, make_state
-from tests.dags.conftest import load_dag
-from tests.include.orders.conftest import (
+from tests.helpers.dags import load_dag
+from tests.helpers.orders import (
     MONTH_END,
     MONTH_START,
     STORE,
@@ -35,9 +35,20 @@ from tests.include.orders.conftest import (
     snapshot,
     stored,
 )
-from tests.include.products.conftest import Harness, run_steps
-from tests.reliability.conftest import FAULTY, SLOW_SECONDS, Retried, Stopwatch, bound_seconds, longest_repeat, record
-from tests.reliability.drivers import PRODUCT_ERRORS, baseline_values, client_of, order_intervals, products_run
+from tests.helpers.products import Harness
+from tests.helpers.reliability import (
+    FAULTY,
+    PRODUCT_ERRORS,
+    SLOW_SECONDS,
+    Retried,
+    Stopwatch,
+    baseline_values,
+    bound_seconds,
+    client_of,
+    longest_repeat,
+    order_intervals,
+    record,
+)
 
 HOUR = timedelta(hours=1)
 ALL_FAULTS = dict(rate=0.2, kinds=FAULT_KINDS, slow_seconds=SLOW_SECONDS)
@@ -116,18 +127,18 @@ def test_products_under_20_percent_faults_end_like_a_clean_run_after_at_most_one
                     harness.change(code, quantity=harness.n11(code)["quantity"] + 5)
                 for code in codes[6:]:
                     harness.change(code, description="<p>Yeni açıklama</p>")
-            products_run(clean, "clean", Retried())
+            clean.run("clean", Retried())
 
             faulty_n11.faults = FaultConfig(seed=seed, **ALL_FAULTS)
             retried = Retried(*PRODUCT_ERRORS)
-            products_run(faulty, "under-faults", retried)
+            faulty.run("under-faults", retried)
             faults = sum(1 for r in faulty_n11.requests if r.fault)
             requests = len(faulty_n11.requests)
             faulty_n11.faults = FaultConfig()
             if (baseline_values(faulty.engine) != baseline_values(clean.engine)
                     or faulty.account.products != clean.account.products):
                 totals["extra_runs"] += 1
-                products_run(faulty, "after-recovery", retried)
+                faulty.run("after-recovery", retried)
 
             assert baseline_values(faulty.engine) == baseline_values(clean.engine)
             assert products_differing(faulty, clean) == {}
@@ -219,7 +230,7 @@ def test_a_row_repeated_across_product_pages_links_it_once(tmp_path):
         code = harness.plain()[0]
         harness.change(code, quantity=harness.n11(code)["quantity"] + 1)
         harness.client = client_of(sandbox, FAULTY)
-        products_run(harness, "run-1", Retried())
+        harness.run("run-1", Retried())
         assert harness.sent(PRICE_STOCK) == [{"stockCode": code, "quantity": harness.n11(code)["quantity"]}]
         dispose_engines()
 
@@ -234,7 +245,7 @@ def test_a_write_task_queued_for_long_is_waited_for_without_a_slot_and_moves_no_
         harness.change(code, quantity=before + 3)
         harness.client = client_of(sandbox, FAULTY)
         with pytest.raises(TimeoutError):
-            run_steps(harness.engine, harness.client, harness.store(), "run-1", pokes=20)
+            harness.run("run-1", pokes=20)
         polls = len(sandbox.calls("POST", "/ms/product/task-details/page-query"))
         assert polls > 5 and harness.baseline(code)["quantity"] is None and not harness.errors()  # none confirmed
         assert harness.n11(code)["quantity"] == before

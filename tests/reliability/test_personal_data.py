@@ -14,9 +14,8 @@ from sqlalchemy import MetaData, create_engine, select
 
 from include.shop_db import url_for
 from tests.conftest import TEST_KEY
-from tests.dags.conftest import run_dag, store_env  # noqa: F401  (store_env is a fixture)
-from tests.reliability.conftest import record
-from tests.reliability.test_secrets import airflow_values
+from tests.helpers.dags import airflow_values, run_dag
+from tests.helpers.reliability import record
 
 pytestmark = pytest.mark.dags
 ADDRESS_FIELDS = ("fullName", "address", "gsm", "tcId", "taxId")
@@ -33,7 +32,7 @@ def personal_values(packages: list[dict]) -> set[str]:
 
 
 def test_personal_data_reaches_the_shop_tables_and_no_log_xcom_rendered_field_message_or_output(
-        store_env, sandbox, capfd, caplog):  # noqa: F811
+        store_env, sandbox, capfd, caplog):
     shop = store_env(orders_schedule="0 0 * * *")
     today = pendulum.now("Europe/Istanbul").start_of("day")
     account = sandbox.state.account(TEST_KEY)

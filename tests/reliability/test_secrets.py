@@ -5,7 +5,6 @@ XCom value, no rendered template field, no table of the shop database and none o
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import pendulum
@@ -13,21 +12,14 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from tests.conftest import TEST_SECRET
-from tests.dags.conftest import run_dag, store_env  # noqa: F401  (store_env is a fixture)
-from tests.dags.test_products_dag import demo_shop, run_products  # noqa: F401  (demo_shop is a fixture)
-from tests.reliability.conftest import record
+from tests.helpers.dags import airflow_values, run_dag, run_products
+from tests.helpers.reliability import record
 
 pytestmark = pytest.mark.dags
 
 
-def airflow_values(db: Path, table: str) -> list[str]:
-    """Every value of a table of Airflow's metadata database, as text."""
-    with sqlite3.connect(db) as conn:
-        return [str(value) for row in conn.execute(f"SELECT * FROM {table}") for value in row]  # noqa: S608
-
-
 def test_a_full_run_leaves_the_secret_in_no_log_xcom_rendered_field_shop_table_or_output(
-        demo_shop, sandbox, capfd, caplog):  # noqa: F811
+        demo_shop, sandbox, capfd, caplog):
     today = pendulum.now("Europe/Istanbul").start_of("day")
     assert run_dag("n11_shop1_orders", logical_date=today)["_run"] == "success"
     assert run_products()["_run"] == "success"

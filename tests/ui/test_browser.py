@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.devtools.test_local_airflow import START_TIMEOUT, answers, free_port
+from tests.helpers.local_airflow import START_TIMEOUT, answers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -6,7 +6,7 @@ import pytest
 
 from devtools.sandbox import new_shop_products, wire
 from devtools.sandbox.catalog import CATEGORIES, LEAF_ATTRIBUTES
-from tests.devtools.sandbox.test_sandbox_writes import finished, submit
+from tests.helpers.sandbox import finished, submit
 
 CREATE = "/ms/product/tasks/product-create"
 

@@ -7,6 +7,7 @@ import pytest
 
 from devtools.sandbox import generate_account, shop_products
 from devtools.sandbox.rules import PACKAGE_STATUSES, canonical_status, sale_status
+from tests.helpers.sandbox import check_split
 
 SHOP_COLUMNS = {
     "stock_code",
@@ -88,32 +89,6 @@ def test_packages_cover_every_status_sender_and_quirk(demo, demo_end):
             discounts = line["sellerDiscount"] + line["sellerCouponDiscount"] + line["mallDiscount"]
             assert line["sellerInvoiceAmount"] == line["price"] * line["quantity"] - discounts
             assert line["stockCode"] in demo.products and 1 <= len(p["lines"]) <= 4
-
-
-def split_children(account, parent: dict) -> list[dict]:
-    """The packages a split made of ``parent``: its order's packages created at the split."""
-    split_ms = parent["lastModifiedDate"]
-    return [
-        p for p in account.package(parent["orderNumber"]) if p is not parent and p["_created"] == split_ms
-    ]
-
-
-def check_split(account, parent: dict) -> str:
-    """A split leaves each item once among the children: by product, the parent's lines shared out; by
-    quantity, the same items under new line ids, the cancelled ones in an UnSupplied sibling. Returns which."""
-    children = split_children(account, parent)
-    assert len(children) == 2 and all(child["id"] > parent["id"] for child in children)
-    parent_ids = sorted(line["orderLineId"] for line in parent["lines"])
-    child_lines = [line for child in children for line in child["lines"]]
-    if sorted(line["orderLineId"] for line in child_lines) == parent_ids:
-        return "by product"
-    assert not set(parent_ids) & {line["orderLineId"] for line in child_lines}
-    items = Counter()
-    for line in child_lines:
-        items[line["stockCode"]] += line["quantity"]
-    assert items == Counter({line["stockCode"]: line["quantity"] for line in parent["lines"]})
-    assert "UnSupplied" in {canonical_status(child["shipmentPackageStatus"]) for child in children}
-    return "by quantity"
 
 
 def test_split_orders_share_out_the_parent_items_under_both_readings_by_product_and_by_quantity(demo):

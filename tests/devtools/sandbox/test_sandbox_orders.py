@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from devtools.sandbox import generate_account, wire
 from devtools.sandbox.rules import FIRST_SERVED_MS, canonical_status
-from tests.devtools.sandbox.test_sandbox_data import check_split, split_children
+from tests.helpers.sandbox import check_split, split_children
 
 SHIPMENTS = "/rest/delivery/v1/shipmentPackages"
 HOUR_MS = 3600 * 1000

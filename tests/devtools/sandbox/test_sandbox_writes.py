@@ -6,35 +6,10 @@ from decimal import Decimal
 import pytest
 
 from devtools.sandbox import wire
+from tests.helpers.sandbox import DETAILS, finished, poll, submit
 
 PRICE_STOCK = "/ms/product/tasks/price-stock-update"
 PRODUCT_UPDATE = "/ms/product/tasks/product-update"
-DETAILS = "/ms/product/task-details/page-query"
-
-
-def payload(*skus: dict) -> dict:
-    return {"payload": {"integrator": "n11-airflow-tests", "skus": list(skus)}}
-
-
-def submit(api, path: str, *skus: dict) -> dict:
-    answer = api.post(path, payload(*skus))
-    assert answer.status_code == 200
-    return wire.loads(answer.content)
-
-
-def poll(api, task_id: int, page: int = 0, size: int = 1000) -> dict:
-    answer = api.post(DETAILS, {"taskId": task_id, "pageable": {"page": page, "size": size}})
-    assert answer.status_code == 200
-    return wire.loads(answer.content)
-
-
-def finished(api, task_id: int) -> dict:
-    """Poll until the task leaves the queue (the default sandbox queues for one poll)."""
-    for _ in range(5):
-        details = poll(api, task_id)
-        if details["status"] != "IN_QUEUE":
-            return details
-    raise AssertionError(f"task {task_id} never left the queue")
 
 
 def plain(account, **conditions) -> dict:

@@ -15,28 +15,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, insert, select, text, update
 
-from devtools.sandbox import Account, FaultConfig, N11Sandbox, generate_account
+from devtools.sandbox import FaultConfig, N11Sandbox
 from devtools.sandbox.rules import UNPACKED, canonical_status
 from include.clock import utcnow
 from include.orders import approve
-from include.orders.approve import approve_orders
 from include.tables import n11_order_actions, n11_order_lines, n11_orders
-from n11.client import N11Client
-from tests.conftest import TEST_KEY, TEST_SECRET
-from tests.include.orders.conftest import FAST, STORE, sync
+from tests.conftest import TEST_KEY
+from tests.helpers.orders import UPDATE, busy_account, created_seller_lines, request, run, sent_lines
+from tests.include.orders.conftest import STORE, sync
 
-UPDATE = "/rest/order/v1/update"
 AUTO = dataclasses.replace(STORE, auto_approve_orders=True)
 actions = n11_order_actions
-
-
-def busy_account() -> Account:
-    """Two days of orders, many still Created, whose packages carry their ``sender`` on the wire."""
-    account = generate_account(seed=5, api_key=TEST_KEY, api_secret=TEST_SECRET, products=40, days=2,
-                               packages_per_day=30)
-    for package in account.packages:
-        package["sender"] = package["_sender"]
-    return account
 
 
 @pytest.fixture
@@ -54,24 +43,12 @@ def loaded(n11, shop) -> Engine:
     return shop
 
 
-def run(n11: N11Sandbox, shop: Engine, store=STORE) -> approve.ApprovalSummary:
-    client = N11Client(TEST_KEY, TEST_SECRET, n11.url, FAST)
-    try:
-        return approve_orders(shop, client, store)
-    finally:
-        client.close()
-
-
 def live_lines(n11: N11Sandbox) -> dict[str, tuple[str, str]]:
     """Every live line on N11: line id -> (status, sender)."""
     account = n11.state.account(TEST_KEY)
     return {str(line["orderLineId"]): (canonical_status(line["orderItemLineItemStatusName"]), p["_sender"])
             for p in account.packages if canonical_status(p["shipmentPackageStatus"]) != UNPACKED
             for line in p["lines"]}
-
-
-def sent_lines(n11: N11Sandbox) -> list[str]:
-    return [str(line["lineId"]) for call in n11.calls("PUT", UPDATE) for line in call.body["lines"]]
 
 
 def look_ups(n11: N11Sandbox) -> list[str]:
@@ -91,21 +68,6 @@ def action_rows(shop: Engine) -> dict[tuple[str, str], dict]:
     with shop.connect() as conn:
         rows = conn.execute(select(actions).where(actions.c.store == STORE.slug)).mappings().all()
     return {(row["order_line_id"], row["action"]): dict(row) for row in rows}
-
-
-def request(shop: Engine, *line_ids: str, action: str = "approve", store: str = STORE.slug) -> None:
-    """What the shop does: insert rows into n11_order_actions (requested_at left to the DAG)."""
-    with shop.begin() as conn:
-        conn.execute(insert(actions), [{"store": store, "order_line_id": line, "action": action,
-                                        "requested_by": "back office"} for line in line_ids])
-
-
-def created_seller_lines(shop: Engine) -> list[str]:
-    lines, orders = n11_order_lines, n11_orders
-    of_order = (orders.c.store == lines.c.store) & (orders.c.order_number == lines.c.order_number)
-    with shop.connect() as conn:
-        return sorted(conn.execute(select(lines.c.order_line_id).join(orders, of_order).where(
-            lines.c.store == STORE.slug, lines.c.status == "Created", orders.c.sender == "SELLER")).scalars())
 
 
 def test_automatic_approval_approves_every_seller_line_held_in_created_including_those_loaded_before(

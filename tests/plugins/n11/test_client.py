@@ -25,15 +25,8 @@ from n11.errors import (
     N11Unavailable,
 )
 from tests.conftest import TEST_KEY, TEST_SECRET, make_state
-from tests.plugins.n11.hostile import Answer, HostileServer, Received, json_answer
-
-FAST = ClientSettings(requests_per_minute=60000, backoff_seconds=0.01, backoff_max_seconds=0.02, max_attempts=6,
-                      read_timeout=1.0)
-
-
-def client_for(sandbox: N11Sandbox, secret: str = TEST_SECRET, **settings) -> N11Client:
-    options = {**FAST.__dict__, **settings}
-    return N11Client(TEST_KEY, secret, sandbox.url, ClientSettings(**options))
+from tests.helpers.client import FAST, client_for
+from tests.helpers.hostile import Answer, HostileServer, Received, json_answer
 
 
 def all_rows(pages) -> list[dict]:

@@ -8,7 +8,7 @@ from devtools.sandbox import FaultConfig
 from n11.client import ORDER_UPDATE
 from n11.errors import N11BadResponse, N11Unavailable
 from tests.conftest import TEST_KEY
-from tests.plugins.n11.test_client import client_for
+from tests.helpers.client import client_for
 
 
 def created_line(sandbox) -> str:

@@ -10,7 +10,7 @@ import pytest
 from n11.client import PRICE_STOCK_UPDATE, PRODUCT_QUERY, ClientSettings, N11Client
 from n11.errors import N11Unavailable
 from tests.conftest import TEST_KEY, TEST_SECRET
-from tests.plugins.n11.hostile import Answer, HostileServer
+from tests.helpers.hostile import Answer, HostileServer
 
 PRODUCTS = b'{"content": [], "totalElements": 3, "totalPages": 1, "last": true, "padding": "' + b"x" * 200 + b'"}'
 # one byte every 0.2 s: the whole answer would take about a minute, and no single read waits a second

@@ -8,7 +8,7 @@ import pytest
 
 from n11.hooks import N11Hook
 from tests.conftest import TEST_KEY, TEST_SECRET
-from tests.plugins.n11.hostile import Answer, HostileServer
+from tests.helpers.hostile import Answer, HostileServer
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from n11.client import PRODUCT_QUERY, SHIPMENT_PACKAGES, TASK_DETAILS, ClientSettings, N11Client
 from n11.errors import N11BadResponse, N11PagingError
 from tests.conftest import TEST_KEY, TEST_SECRET
-from tests.plugins.n11.hostile import Answer, HostileServer, Received, json_answer
+from tests.helpers.hostile import Answer, HostileServer, Received, json_answer
 
 FAST = ClientSettings(requests_per_minute=600_000, max_attempts=1)
 Script = Callable[[int], dict]
