@@ -1,18 +1,14 @@
-"""`make airflow`: ports from its variables, and Ctrl-C or SIGTERM stops every process it started, every time."""
+"""`make airflow`: ports from its variables, and SIGTERM stops every process it started (Ctrl-C: the browser
+tests' instance, tests/ui/test_browser.py); `make soak` stops it five times in a row."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import time
 
-import psutil
 import pytest
 
 from devtools import local_airflow
-from tests.helpers.common import ROOT
-from tests.helpers.local_airflow import START_TIMEOUT, answers, free_port, instance_processes
+from tests.helpers.local_airflow import MakeAirflow, answers, free_port
 
 
 def test_every_port_comes_from_its_variable_and_tasks_call_the_api_on_that_port(monkeypatch, tmp_path):
@@ -40,25 +36,32 @@ def test_the_demo_store_starts_yesterday_in_its_registry_copy(monkeypatch, tmp_p
 
 
 @pytest.mark.local_airflow
+@pytest.mark.xdist_group("airflow_processes")
+def test_a_sigterm_to_its_process_group_stops_every_process(tmp_path):
+    """SIGTERM, as a `kill` of the background job sends; Ctrl-C is checked on the instance the browser tests use
+    (tests/ui/test_browser.py), and both five times in a row by `make soak`."""
+    airflow = MakeAirflow(tmp_path).start()
+    try:
+        survivors = airflow.stop(signal.SIGTERM)
+        assert len(airflow.started) > 10  # make, the program, standalone, scheduler, API server, workers ...
+        assert survivors == [], [p.cmdline() for p in survivors]
+        assert not answers(airflow.health)
+    finally:
+        airflow.kill()
+
+
+@pytest.mark.soak
+@pytest.mark.local_airflow
+@pytest.mark.xdist_group("airflow_processes")
 def test_ctrl_c_or_sigterm_stops_every_process_five_times_in_a_row(tmp_path):
-    home = tmp_path / "airflow-home"
-    env = {**os.environ, "N11_AIRFLOW_HOME": str(home), **{name: str(free_port()) for name in local_airflow.PORTS}}
-    health = f"http://localhost:{env['AIRFLOW_PORT']}/api/v2/monitor/health"
     for attempt, sig in enumerate([signal.SIGTERM, signal.SIGINT] * 2 + [signal.SIGTERM]):
-        with open(tmp_path / f"make-{attempt}.log", "w") as out:
-            # As a script starting it in the background does: with SIGINT ignored, which the program inherits.
-            make = subprocess.Popen(["make", "--no-print-directory", "airflow"], cwd=ROOT, env=env, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True,
-                                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-        deadline = time.monotonic() + START_TIMEOUT
-        while not answers(health):
-            assert make.poll() is None, (tmp_path / f"make-{attempt}.log").read_text()
-            assert time.monotonic() < deadline, f"attempt {attempt}: the API never answered"
-            time.sleep(1)
-        started = [psutil.Process(make.pid), *psutil.Process(make.pid).children(recursive=True)]
-        assert len(started) > 10  # make, the program, standalone, scheduler, API server, workers ...
-        os.killpg(make.pid, sig)  # what Ctrl-C (SIGINT) or a `kill` of the job does: the whole process group
-        make.wait(timeout=local_airflow.STOP_GRACE_SECONDS + 60)
-        survivors = instance_processes(home, started)
-        assert survivors == [], f"attempt {attempt} ({sig.name}): {[p.cmdline() for p in survivors]}"
-        assert not answers(health)
+        airflow = MakeAirflow(tmp_path / f"attempt-{attempt}")
+        airflow.home.parent.mkdir()
+        try:
+            airflow.start()
+            survivors = airflow.stop(sig)
+            assert len(airflow.started) > 10  # make, the program, standalone, scheduler, API server, workers ...
+            assert survivors == [], f"attempt {attempt} ({sig.name}): {[p.cmdline() for p in survivors]}"
+            assert not answers(airflow.health)
+        finally:
+            airflow.kill()

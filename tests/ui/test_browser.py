@@ -1,52 +1,44 @@
-"""The Airflow UI of `make airflow` as a data engineer meets it, in a real browser (Chromium, Playwright).
+"""The Airflow UI of `make airflow` as a data engineer meets it, in a real browser (Chromium, Playwright); then
+Ctrl-C stops that instance, leaving none of its processes.
 
-Skipped only where no Chromium is installed (`make test` installs Debian's where apt-get is available).
-Screenshots go to the test's temporary folder.
+The browser tests are skipped only where no Chromium is installed (`make test` installs Debian's where apt-get is
+available). Screenshots go to the test's temporary folder.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.helpers.local_airflow import START_TIMEOUT, answers, free_port
+from tests.helpers.local_airflow import MakeAirflow, answers
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed")]
+# One `make airflow` serves the module: the browser tests, then the Ctrl-C stop check (the last test here).
+pytestmark = [pytest.mark.browser, pytest.mark.local_airflow, pytest.mark.xdist_group("airflow_processes")]
 
 
 @pytest.fixture(scope="module")
-def airflow_ui(tmp_path_factory) -> Iterator[str]:
-    """`make airflow`'s program on free ports in its own home; the UI's base URL."""
-    home = tmp_path_factory.mktemp("ui") / "airflow-home"
-    env = {**os.environ, "N11_AIRFLOW_HOME": str(home),
-           **{name: str(free_port()) for name in ("AIRFLOW_PORT", "N11_SANDBOX_PORT", "AIRFLOW_WORKER_LOG_PORT",
-                                                  "AIRFLOW_TRIGGER_LOG_PORT")}}
-    env.pop("N11_STORES_FILE", None)
-    base = f"http://localhost:{env['AIRFLOW_PORT']}"
-    log = open(home.parent / "local_airflow.log", "w")  # noqa: SIM115 (open while Airflow runs)
-    process = subprocess.Popen([sys.executable, "-m", "devtools.local_airflow"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+def make_airflow(tmp_path_factory) -> Iterator[MakeAirflow]:
+    """`make airflow` on free ports in its own home, started in the background as a script does."""
+    airflow = MakeAirflow(tmp_path_factory.mktemp("ui"))
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not answers(f"{base}/api/v2/monitor/health"):
-            assert process.poll() is None and time.monotonic() < deadline, "make airflow did not come up"
-            time.sleep(1)
-        yield base
+        yield airflow.start()
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=120)
-        log.close()
+        if airflow.running():
+            airflow.stop(signal.SIGTERM)
+        airflow.kill()
+
+
+@pytest.fixture(scope="module")
+def airflow_ui(make_airflow) -> str:
+    """The UI's base URL."""
+    if CHROMIUM is None:
+        pytest.skip("no Chromium installed")
+    return make_airflow.base
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +120,11 @@ def test_the_ui_shows_istanbul_time_and_the_trigger_form_offers_the_run_options(
     text = dialog.inner_text()
     assert "full_resync" in text and "without sending anything to N11" in text
     assert page.get_by_text("+03:00", exact=True).is_visible()  # the menu's clock: the UI's time zone
+
+
+def test_ctrl_c_stops_every_process_of_the_instance_the_browser_used(make_airflow):
+    """Ctrl-C (SIGINT to the process group) after the UI was used: nothing of the instance is left."""
+    survivors = make_airflow.stop(signal.SIGINT)
+    assert len(make_airflow.started) > 10  # make, the program, standalone, scheduler, API server, workers ...
+    assert survivors == [], [p.cmdline() for p in survivors]
+    assert not answers(make_airflow.health)
