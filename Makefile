@@ -36,8 +36,14 @@ services:
 browser:
 	scripts/install-browser.sh
 
+# The whole suite on TEST_WORKERS pytest-xdist workers (2: the machine's cores). The tests that start Airflow's own
+# processes (`make airflow`, the scheduler e2e, the browser) share one worker (xdist_group "airflow_processes");
+# every other test goes to whichever worker is free.
+TEST_WORKERS ?= 2
+PYTEST_XDIST = -n $(TEST_WORKERS) --dist loadgroup
+
 test: install lint services browser
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_XDIST)
 
 # The soak check left out of `make test`: `make airflow` stopped five times in a row by Ctrl-C or SIGTERM.
 soak: install

@@ -29,7 +29,8 @@ from include.shop_db import url_for
 from include.tables import n11_orders
 from tests.conftest import TEST_KEY, TEST_SECRET, Conn
 
-pytestmark = pytest.mark.scheduler
+# Its Airflow processes share a worker with the other tests that start Airflow (`make test` runs xdist).
+pytestmark = [pytest.mark.scheduler, pytest.mark.xdist_group("airflow_processes")]
 
 DAG_ID = "n11_shop1_orders"
 # Daily runs in Istanbul time. The store starts today, so the scheduler has nothing to catch up and the
