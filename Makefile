@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install demo airflow test soak lint bench services browser clean
+.PHONY: install demo airflow test test-quick soak lint bench services browser clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,11 @@ PYTEST_XDIST = -n $(TEST_WORKERS) --dist loadgroup
 
 test: install lint services browser
 	$(BIN)/pytest $(PYTEST_XDIST)
+
+# The inner loop: no end-to-end run, no Airflow process, no browser, no slow test; the shop database on SQLite.
+test-quick: install services
+	N11_TEST_DATABASES=sqlite $(BIN)/pytest $(PYTEST_XDIST) \
+		-m "not soak and not scheduler and not local_airflow and not browser and not slow"
 
 # The soak check left out of `make test`: `make airflow` stopped five times in a row by Ctrl-C or SIGTERM.
 soak: install

@@ -85,6 +85,7 @@ def wheel_python(wheel, tmp_path_factory) -> Path:
 
 
 @pytest.mark.dags
+@pytest.mark.slow
 def test_a_wheel_install_runs_a_stores_orders_and_products_dags(wheel_python, tmp_path, sandbox, airflow_db,
                                                                   sqlite_shop):
     dags = tmp_path / "dags"

@@ -69,6 +69,7 @@ def month():
         yield sandbox
 
 
+@pytest.mark.slow
 def test_a_month_of_hourly_runs_under_20_percent_faults_ends_identical_to_a_clean_run(month, shop):
     clean = dataclasses.replace(STORE, slug="clean")
     order_intervals(month, shop, clean, MONTH_START, MONTH_END, MONTH_END - MONTH_START, FAULTY)
