@@ -35,9 +35,9 @@ from tests.helpers.products import Harness
 T = TypeVar("T")
 
 # Fast retries, and a read timeout that a "slow" fault (SLOW_SECONDS) overruns.
-FAULTY = ClientSettings(requests_per_minute=600_000, connect_timeout=1.0, read_timeout=0.1, max_attempts=4,
+FAULTY = ClientSettings(requests_per_minute=600_000, connect_timeout=1.0, read_timeout=0.05, max_attempts=4,
                         max_retry_seconds=3.0, backoff_seconds=0.001, backoff_max_seconds=0.004)
-SLOW_SECONDS = 0.15
+SLOW_SECONDS = 0.08
 TASK_RETRIES = 5  # what a DAG task gets from Airflow (3 in dags/n11_stores.py; more here to bound luck)
 
 
