@@ -6,7 +6,8 @@
   Then it approves on N11 the order lines the shop asked for in `n11_order_actions` (and, with the store
   setting `auto_approve_orders`, every seller line in Created); with none, it succeeds saying so.
 - `n11_<slug>_products` sends N11 whatever differs from the shop (stock and price against N11's live values),
-  limited by the store's update type; one run of a store at a time (a lock in the shop database), no backfill.
+  limited by the store's update type; one run of a store at a time (a lock in the shop database). Airflow
+  refuses to create a backfill of it (``allowed_run_types``): no run, no failure, no alert.
   It also lists the shop's new products there (those with an `n11_category_id`; `product_create: false`
   pauses that alone).
   Run options (the trigger form's fields, or the run's conf): `full_resync` sends every allowed field group,
@@ -47,7 +48,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 from include.registry import TIMEZONE, EntryError, load_registry_or_error
 from include.settings import OVERRIDABLE, StoreConfig
-from include.tasks.assets import store_asset
+from include.tasks.assets import products_alias, store_asset
 from include.tasks.orders import approve_orders, load_orders
 from include.tasks.products import (
     collect_results,
@@ -66,6 +67,7 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
 }
 
+PRODUCTS_RUN_TYPES = ("scheduled", "manual")
 # The products trigger form's fields (the run's conf keeps reading the same keys).
 RUN_PARAMS = {
     "dry_run": (False, "Compute and log the changes (and the SKUs to create) without sending anything to N11."),
@@ -146,6 +148,9 @@ def products_dag(store: StoreConfig) -> DAG:
         schedule=_trigger_timetable(store.products_schedule),
         catchup=False,
         max_active_runs=1,
+        # Each run sends the shop's current state, so a past interval has nothing of its own to send: Airflow
+        # refuses a backfill of this DAG when it is asked for one (CLI, UI or API), before any run exists.
+        allowed_run_types=PRODUCTS_RUN_TYPES,
         **_store_dag_args(store, settings, "products",
                           "Pushes the shop's product changes to N11, limited by the store's update type."),
     ) as dag:
@@ -155,7 +160,7 @@ def products_dag(store: StoreConfig) -> DAG:
         # New products go after the updates: a creation problem never holds back stock and price. Should the
         # creation fail, the next run's planning collects this run's update results.
         planned >> push_batches(effective) >> create_products(effective) >> collect_results.override(
-            outlets=[store_asset(store.slug, "products")])(effective, planned)
+            outlets=[products_alias(store.slug)])(effective, planned)
     release_lock_on_failure(dag)
     # Set after the tasks: every task deep-copies the DAG's params when it is created (16 copies a DAG at every
     # parse). The trigger form reads the DAG's params; the tasks read the run's conf, where the form puts them.

@@ -13,6 +13,7 @@ from airflow.sdk import task
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.tasks.assets import store_asset
+from include.tasks.outcome import tell
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def load_orders(store_settings: dict, data_interval_start: datetime | None = Non
                                              data_interval_end)
         except BadOrderData as exc:
             raise AirflowFailException(str(exc)) from None
+    tell(summary.windows.log_line())
     counts = summary.counts()
     if outlet_events is not None:
         outlet_events[store_asset(store_settings["slug"], "orders")].extra = counts
@@ -60,5 +62,7 @@ def approve_orders(store_settings: dict) -> dict:
 
     with store_run(store_settings) as run:
         summary = send_approvals(run.engine, run.client, run.store)
-    log.info("%s", summary.idle_reason() or summary.log_line())
+    outcome = summary.idle_reason() or summary.log_line()
+    log.info("%s", outcome)
+    tell(outcome)
     return summary.counts()

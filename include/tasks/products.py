@@ -3,9 +3,8 @@
 A problem only a person can fix (a bad run option, a missing products source, refused credentials, a batch
 whose outcome is unknown) fails the task without retries; N11 being unavailable is left to Airflow's retries.
 The run's id keys the saved batches and the store's run lock, so a retried task picks up where the last try
-stopped. Another products run of the store in progress skips this one; a backfill is refused: a products run
-sends the shop's current state, so a past interval means nothing. The run lock is released by the last task, or
-by the failure callback of whichever task fails (``release_lock_on_failure``).
+stopped. Another products run of the store in progress skips this one (the DAG itself refuses backfills). The run
+lock is released by the last task, or by the failure callback of whichever task fails (``release_lock_on_failure``).
 
 The DAG file imports this module at parse, so the domain code (pandas among it) is imported when a task runs.
 """
@@ -20,12 +19,12 @@ from typing import TYPE_CHECKING
 from airflow.sdk import DAG, PokeReturnValue, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from include.tasks.assets import store_asset
+from include.tasks.assets import products_alias, store_asset
+from include.tasks.outcome import tell
 
 if TYPE_CHECKING:
     from include.products.run import RunOptions
 
-BACKFILL = "backfill"
 # Planning scans every N11 product (100 a page) and diffs in memory: 100,000 products are 1,000 calls. Pushing
 # sends batches of 1,000 SKUs: 100 calls for 100,000 SKUs; creating new products likewise, after reading the
 # category tree and each candidate category's attributes once. Each results poke is one short call.
@@ -46,8 +45,8 @@ def _run() -> tuple[str, RunOptions]:
     try:
         return dag_run.run_id, RunOptions.from_conf(dag_run.conf)
     except ValueError as exc:
-        raise AirflowFailException(f"{exc}. Trigger the run with a conf like "
-                                   '{"dry_run": true} or {"full_resync": true}') from None
+        raise _refusal(f'{exc}. Trigger the run with a conf like {{"dry_run": true}} or {{"full_resync": true}}') \
+            from None
 
 
 @contextmanager
@@ -60,17 +59,22 @@ def _person_must_fix(slug: str) -> Iterator[None]:
     try:
         yield
     except SourceError as exc:
-        raise AirflowFailException(f"store {slug!r}: {exc}. Fix the store's products_source setting or the view in "
-                                   "the shop database.") from None
+        raise _refusal(f"store {slug!r}: {exc}. Fix the store's products_source setting or the view in the shop "
+                       "database.") from None
     except RunLocked as exc:
-        raise AirflowFailException(str(exc)) from None
+        raise _refusal(str(exc)) from None
+
+
+def _refusal(message: str) -> AirflowFailException:
+    """A failure without retries, its reason also on the run's note."""
+    tell(message)
+    return AirflowFailException(message)
 
 
 @task(execution_timeout=PLAN_TIMEOUT, multiple_outputs=False)  # one XCom, not one per key
 def plan_changes(store_settings: dict) -> dict:
-    """Refuse a backfill, take the store's run lock and record the earlier runs' finished N11 tasks; then scan
-    N11 for the shop's SKUs and their live values, diff within the update type and save the batches. Returns
-    counts.
+    """Take the store's run lock and record the earlier runs' finished N11 tasks; then scan N11 for the shop's SKUs
+    and their live values, diff within the update type and save the batches. Returns counts.
 
     Another products run of the store in progress skips this run (and with it the rest).
     """
@@ -78,18 +82,15 @@ def plan_changes(store_settings: dict) -> dict:
     from include.products.run_lock import RunLocked
     from include.tasks.store_run import store_run
 
-    dag_run = get_current_context()["dag_run"]
-    if getattr(dag_run.run_type, "value", dag_run.run_type) == BACKFILL:
-        raise AirflowFailException(
-            f"store {store_settings['slug']!r}: the products DAG does not backfill. Each run sends the shop's "
-            "current stock, prices and info, so a past interval has nothing of its own to send; trigger one run "
-            'instead (with {"full_resync": true} to send everything).')
     run_id, options = _run()
     with store_run(store_settings) as run:
         try:
             products_run.start(run.engine, run.client, run.store, run_id)
         except RunLocked as exc:
+            tell(f"skipped: {exc}")
             raise AirflowSkipException(str(exc)) from None
+        if options.dry_run:
+            tell("**dry run**: nothing is sent to N11")
         with _person_must_fix(run.store.slug):
             return products_run.plan(run.engine, run.client, run.store, run_id, options)
 
@@ -114,7 +115,7 @@ def push_batches(store_settings: dict) -> dict:
              timeout=RESULTS_TIMEOUT, mode="reschedule", execution_timeout=POKE_TIMEOUT)
 def collect_results(store_settings: dict, planned: dict, outlet_events=None) -> PokeReturnValue:
     """One poke: record every finished N11 task of the store; when none of the run's is left, log the summary,
-    release the run lock and announce the products asset.
+    release the run lock and announce the products asset (not after a dry run).
 
     The run fails at the end (after recording everything else) if a batch never got a receipt.
     """
@@ -124,16 +125,17 @@ def collect_results(store_settings: dict, planned: dict, outlet_events=None) -> 
     run_id, _ = _run()
     with store_run(store_settings) as run:
         with _person_must_fix(run.store.slug):
-            done, _, totals = products_run.collect(run.engine, run.client, run.store, run_id, planned)
+            done, lines, totals = products_run.collect(run.engine, run.client, run.store, run_id, planned)
         if not done:
             return PokeReturnValue(is_done=False)
         products_run.finish(run.engine, run.store, run_id)
+    tell("\n".join(lines))
     if totals.unsent:
-        raise AirflowFailException(f"store {run.store.slug!r}: {totals.unsent} SKU(s) were not confirmed sent (see "
-                                   "the push task's log); the next run's scan shows what N11 has and sends what "
-                                   "still differs")
-    if outlet_events is not None:
-        outlet_events[store_asset(store_settings["slug"], "products")].extra = planned
+        raise _refusal(f"store {run.store.slug!r}: {totals.unsent} SKU(s) were not confirmed sent (see the push "
+                       "task's log); the next run's scan shows what N11 has and sends what still differs")
+    if outlet_events is not None and not planned["dry_run"]:
+        slug = store_settings["slug"]
+        outlet_events[products_alias(slug)].add(store_asset(slug, "products"), extra=planned)
     return PokeReturnValue(is_done=True, xcom_value={"succeeded": totals.succeeded, "failed": totals.failed,
                                                       "rejected": totals.rejected, "no_result": totals.no_result})
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from airflow.sdk import Variable, task
+from airflow.sdk import Variable, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from include.settings import SettingsError, StoreConfig, apply_override, orders_enabled, products_enabled
+from include.tasks.outcome import tell
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ CREDENTIALS_TIMEOUT = timedelta(minutes=15)
 
 @task(execution_timeout=GATE_TIMEOUT, multiple_outputs=False)  # one XCom, not one per key
 def gate(store_settings: dict, integration: str) -> dict:
-    """Apply the override Variable, record the effective settings, and skip the run if the store is off."""
+    """Apply the override Variable, record the effective settings, and skip the run if the store is off (a products
+    dry run of an active store runs with ``product_sync`` off)."""
     from include.store_status import record_settings
     from include.tasks.store_run import shop_engine
 
@@ -37,19 +39,45 @@ def gate(store_settings: dict, integration: str) -> dict:
         effective = apply_override(store, Variable.get(store.variable_name, default=None))
     except SettingsError as exc:
         log.error("store %r: %s stopped: %s", store.slug, integration, exc)
+        tell(str(exc))
         raise AirflowFailException(str(exc)) from None
     record_settings(shop_engine(effective.shop_conn_id), effective)
     if not _ENABLED[integration](effective):
-        reason = "the store is passive (active=false)" if not effective.active else \
-            f"{_SWITCH[integration]}=false"
-        message = (f"store {store.slug!r}: {integration} skipped because {reason}; switch it with the Variable "
-                   f"{store.variable_name!r} (Admin > Variables) or in the store registry")
-        log.warning("%s", message)  # Airflow itself logs only "Skipping task."
-        raise AirflowSkipException(message)
+        _skip_unless_dry_run(effective, integration)
     log.info("store %r: %s enabled (update_type=%s)", store.slug, integration, effective.update_type)
     settings = effective.as_dict()
     del settings["notify"]  # the tasks need no channel; the alerts are wired at parse, from the registry
     return settings
+
+
+def _skip_unless_dry_run(store: StoreConfig, integration: str) -> None:
+    """Skip the run of a store switched off, saying why and where to switch it; a products dry run of an active
+    store goes on."""
+    if _dry_run_of_an_active_store(integration, store):
+        message = (f"store {store.slug!r}: product_sync=false, but a dry run sends nothing, so it runs: what the "
+                   "scheduled runs would send, while they stay skipped")
+        log.info("%s", message)
+        tell(message)
+        return
+    reason = "the store is passive (active=false)" if not store.active else f"{_SWITCH[integration]}=false"
+    message = (f"store {store.slug!r}: {integration} skipped because {reason}; switch it with the Variable "
+               f"{store.variable_name!r} (Admin > Variables) or in the store registry")
+    log.warning("%s", message)  # Airflow itself logs only "Skipping task."
+    tell(f"skipped: {message}")
+    raise AirflowSkipException(message)
+
+
+def _dry_run_of_an_active_store(integration: str, store: StoreConfig) -> bool:
+    """A products run triggered with ``{"dry_run": true}`` for a store that is active: it passes ``product_sync``,
+    so a store whose pushes are still off can be previewed (docs/OPERATIONS.md, "A dry run"). The products tasks
+    check the run's options."""
+    if integration != PRODUCTS or not store.active:
+        return False
+    try:
+        conf = get_current_context()["dag_run"].conf
+    except RuntimeError:  # the task body called directly: no run
+        return False
+    return (conf or {}).get("dry_run") is True
 
 
 @task(retries=0, execution_timeout=CREDENTIALS_TIMEOUT)
@@ -78,6 +106,7 @@ def check_credentials(store_settings: dict, integration: str) -> int:
         except N11OrderServiceClosed as exc:
             record_api_status(run.engine, slug, API_ORDER_SERVICE_CLOSED, str(exc))
             log.error("store %r: %s stopped: %s", slug, integration, exc)
+            tell(f"store {slug!r}: {exc}")
             raise AirflowFailException(f"store {slug!r}: {exc}") from None
         except N11AuthError as exc:
             record_api_status(run.engine, slug, API_AUTH_FAILED, str(exc))

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from include.settings import StoreConfig
 from include.shop_db import engine_for
+from include.tasks.outcome import tell
 from n11.client import N11Client
 from n11.errors import N11AuthError
 from n11.hooks import N11Hook
@@ -83,6 +84,7 @@ def store_run(store_settings: dict | StoreConfig) -> Iterator[StoreRun]:
     except N11AuthError as exc:
         failure = credentials_refused(store, exc)
         log.error("%s", failure)
+        tell(str(failure))
         raise failure from None
     finally:
         run.close()

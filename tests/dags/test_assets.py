@@ -31,11 +31,14 @@ def test_an_orders_run_emits_its_asset_event_with_the_counts(store_env):
     assert emitted[0]["windows"] == 1 and emitted[0]["pages"] >= 1
 
 
-def test_a_products_run_emits_its_asset_event_and_a_skipped_run_none(demo_shop, store_env):
+def test_a_products_run_emits_its_asset_event_and_a_dry_run_or_a_skipped_run_none(demo_shop, store_env):
     before = len(events("n11://shop1/products"))
     assert run_dag("n11_shop1_products", dry_run=True)["_run"] == "success"
+    assert len(events("n11://shop1/products")) == before  # sent nothing, so a downstream DAG has nothing to do
+
+    assert run_dag("n11_shop1_products")["_run"] == "success"
     emitted = events("n11://shop1/products")[before:]
-    assert len(emitted) == 1 and emitted[0]["dry_run"] is True
+    assert len(emitted) == 1 and emitted[0]["dry_run"] is False and emitted[0]["plan"]["sending"]
 
     store_env(variable='{"product_sync": false}')
     run_dag("n11_shop1_products")

@@ -7,11 +7,8 @@ from __future__ import annotations
 import threading
 import time
 from datetime import date
-from types import SimpleNamespace
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
-from airflow.utils.types import DagRunType
 from sqlalchemy import create_engine, func, select
 
 from include.products import run as products_run
@@ -19,7 +16,6 @@ from include.products.groups import UPDATABLE_STATUSES
 from include.settings import StoreConfig
 from include.shop_db import engine_for, url_for
 from include.tables import n11_product_run_lock, n11_product_source, n11_product_sync_errors, n11_product_sync_state
-from include.tasks import products as product_tasks
 from include.tasks.store_run import store_run
 from n11.client import N11Client
 from tests.conftest import TEST_KEY, TEST_SECRET, Conn
@@ -141,12 +137,27 @@ def test_a_failed_run_releases_the_lock(store_env, sandbox):
     assert lock_rows(create_engine(url_for(shop))) == []  # the failure callback released it
 
 
-def test_a_backfill_of_the_products_dag_is_refused_with_a_clear_message(store_env, monkeypatch):
-    store_env()
-    run = SimpleNamespace(run_type=DagRunType.BACKFILL_JOB, run_id="backfill__2026-11-01", conf={})
-    monkeypatch.setattr(product_tasks, "get_current_context", lambda: {"dag_run": run})
-    with pytest.raises(AirflowFailException, match="store 'shop1': the products DAG does not backfill"):
-        product_tasks.plan_changes.function(STORE.as_dict())
+def test_airflow_refuses_a_backfill_of_the_products_dag_before_any_run_exists(store_env):
+    """Refused where it is asked for (CLI, UI, API): no run, so no failed run and no alert."""
+    from airflow.cli import cli_parser
+    from airflow.exceptions import DagRunTypeNotAllowed
+
+    store_env(variable='{"product_sync": false}')
+    run_products()  # puts the DAG into Airflow's metadata database, as the DAG processor does
+    runs_before = len(dag_runs(DAG_ID))
+    args = cli_parser.get_parser().parse_args(["backfill", "create", "--dag-id", DAG_ID, "--from-date",
+                                               "2026-11-01", "--to-date", "2026-11-03"])
+    with pytest.raises(DagRunTypeNotAllowed, match=f"Dag with dag_id: '{DAG_ID}' does not allow backfill runs"):
+        args.func(args)
+    assert len(dag_runs(DAG_ID)) == runs_before
+
+
+def dag_runs(dag_id: str) -> list[str]:
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return list(session.scalars(select(DagRun.run_id).where(DagRun.dag_id == dag_id)))
 
 
 def test_with_several_pool_slots_a_stores_calls_together_stay_within_its_rate(store_env, sandbox, monkeypatch):
