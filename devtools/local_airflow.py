@@ -151,6 +151,12 @@ def stop_all(process: subprocess.Popen | None) -> None:
         process.wait()
 
 
+# Unpausing a products DAG starts its latest scheduled run, a real push (here to the sandbox), before a dry run
+# triggered with the form's "Unpause on trigger" ticked.
+DRY_RUN_HINT = (f"A products dry run while n11_{SLUG}_products is paused: set the Variable n11_store_{SLUG} to "
+                '{"product_sync": false} first, or unpausing pushes before it (docs/OPERATIONS.md, "A dry run")')
+
+
 def main() -> int:
     HOME.mkdir(parents=True, exist_ok=True)
     become_subreaper()
@@ -169,6 +175,7 @@ def main() -> int:
             print(f"N11 sandbox: {sandbox.url}\nAirflow UI:  http://localhost:{api_port}  "
                   f"(login {LOGIN[0]} / {LOGIN[1]})\nAirflow home: {HOME}\n"
                   f"DAGs: n11_{SLUG}_orders, n11_{SLUG}_products (paused: unpause them in the UI)\n"
+                  f"{DRY_RUN_HINT}\n"
                   f"Airflow's output: {log}; Ctrl-C stops Airflow and the sandbox.", flush=True)
             with open(log, "w", encoding="utf-8") as out:
                 # Its own process group, so that one signal reaches the scheduler, the API server and the rest.

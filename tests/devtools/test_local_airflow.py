@@ -42,6 +42,8 @@ def test_a_sigterm_to_its_process_group_stops_every_process(tmp_path):
     (tests/ui/test_browser.py), and both five times in a row by `make soak`."""
     airflow = MakeAirflow(tmp_path).start()
     try:
+        banner = airflow.log.read_text()
+        assert "login admin / admin" in banner and local_airflow.DRY_RUN_HINT in banner  # what a new user reads
         survivors = airflow.stop(signal.SIGTERM)
         assert len(airflow.started) > 10  # make, the program, standalone, scheduler, API server, workers ...
         assert survivors == [], [p.cmdline() for p in survivors]

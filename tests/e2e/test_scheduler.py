@@ -197,6 +197,8 @@ def test_backfill_then_switch_the_store_off_and_on(cluster):
     runs = airflow.wait_for("the backfill runs", lambda: (r := airflow.runs()) and airflow.finished(r) and r)
     assert len(runs) >= 3 and {run["run_type"] for run in runs} == {"backfill"}
     assert {run["state"] for run in runs} == {"success"}, [(r["dag_run_id"], r["state"]) for r in runs]
+    # the scheduler's listener wrote each run's outcome into its note (include/tasks/run_note.py)
+    assert all(run["note"].startswith("- store 'shop1', orders modified ") for run in runs), runs[0]["note"]
     first = min(datetime.fromisoformat(r["data_interval_start"]) for r in runs)
     last = max(datetime.fromisoformat(r["data_interval_end"]) for r in runs)
 
@@ -214,6 +216,8 @@ def test_backfill_then_switch_the_store_off_and_on(cluster):
     off = airflow.trigger()
     tasks = [task["task_id"] for task in airflow.get(f"/dags/{DAG_ID}/tasks")["tasks"]]
     assert airflow.task_states(off) == dict.fromkeys(tasks, "skipped")
+    assert airflow.get(f"/dags/{DAG_ID}/dagRuns/{off}")["note"].startswith(
+        "- skipped: store 'shop1': orders skipped because the store is passive (active=false)")
     assert sandbox.requests == []
     assert sorted(orders_in_shop(shop)) == sorted(loaded)
 
