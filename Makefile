@@ -45,10 +45,11 @@ PYTEST_XDIST = -n $(TEST_WORKERS) --dist loadgroup
 test: install lint services browser
 	$(BIN)/pytest $(PYTEST_XDIST)
 
-# The inner loop: no end-to-end run, no Airflow process, no browser, no slow test; the shop database on SQLite.
+# The inner loop: the code without Airflow running it (no dag.test() run, no end-to-end run, no Airflow process, no
+# browser, no slow test); the shop database on SQLite. `make test` runs everything.
 test-quick: install services
 	N11_TEST_DATABASES=sqlite $(BIN)/pytest $(PYTEST_XDIST) \
-		-m "not soak and not scheduler and not local_airflow and not browser and not slow"
+		-m "not soak and not dags and not scheduler and not local_airflow and not browser and not slow"
 
 # The soak check left out of `make test`: `make airflow` stopped five times in a row by Ctrl-C or SIGTERM.
 soak: install
