@@ -3,6 +3,8 @@
 - `n11_<slug>_orders` pulls the store's N11 orders of each data interval into the shop database
   (every 15 minutes by default, Europe/Istanbul, catch-up on: an outage or a backfill re-extracts past
   intervals).
+  Run options (the trigger form's fields): `reload_from` and `reload_to` re-extract a whole range in this one
+  run (include/orders/reload.py) instead of the run's interval.
   Then it approves on N11 the order lines the shop asked for in `n11_order_actions` (and, with the store
   setting `auto_approve_orders`, every seller line in Created); with none, it succeeds saying so.
 - `n11_<slug>_products` sends N11 whatever differs from the shop (stock and price against N11's live values),
@@ -68,11 +70,20 @@ DEFAULT_ARGS = {
 }
 
 PRODUCTS_RUN_TYPES = ("scheduled", "manual")
-# The products trigger form's fields (the run's conf keeps reading the same keys).
-RUN_PARAMS = {
-    "dry_run": (False, "Compute and log the changes (and the SKUs to create) without sending anything to N11."),
-    "full_resync": (False, "Send every field group the update type allows for every linked SKU, not only the "
-                           "changed ones (after a restore, or when N11 may differ from the last confirmed values)."),
+# The trigger forms' fields (the run's conf keeps reading the same keys): (default, JSON type, description).
+PRODUCTS_PARAMS = {
+    "dry_run": (False, "boolean", "Compute and log the changes (and the SKUs to create) without sending anything to "
+                                  "N11."),
+    "full_resync": (False, "boolean", "Send every field group the update type allows for every linked SKU, not only "
+                                      "the changed ones (after a restore, or when N11 may differ from the last "
+                                      "confirmed values)."),
+}
+ORDERS_PARAMS = {
+    "reload_from": (None, ["null", "string"], "Reload a range in this one run: every order N11 modified from this "
+                                              "Istanbul date (2026-10-01) or ISO datetime on. Leave both empty for "
+                                              "the run's own interval."),
+    "reload_to": (None, ["null", "string"], "... up to this Istanbul date (its day included) or ISO datetime "
+                                            "(excluded); not in the future."),
 }
 
 
@@ -116,9 +127,9 @@ def _store_dag_args(store: StoreConfig, settings: dict, kind: str, what: str) ->
 PARAM_SCHEMA_DRAFT = {"$schema": "http://json-schema.org/draft-07/schema#"}
 
 
-def _run_params() -> dict[str, Param]:
-    return {key: Param(default, type="boolean", description=text, **PARAM_SCHEMA_DRAFT)
-            for key, (default, text) in RUN_PARAMS.items()}
+def _run_params(fields: dict[str, tuple]) -> ParamsDict:
+    return ParamsDict({key: Param(default, type=kind, description=text, **PARAM_SCHEMA_DRAFT)
+                       for key, (default, kind, text) in fields.items()})
 
 
 def orders_dag(store: StoreConfig) -> DAG:
@@ -136,6 +147,7 @@ def orders_dag(store: StoreConfig) -> DAG:
         effective = gate(settings, "orders")
         check_credentials(effective, "orders") >> load_orders.override(
             outlets=[store_asset(store.slug, "orders")])(effective) >> approve_orders(effective)
+    dag.params = _run_params(ORDERS_PARAMS)  # after the tasks, as for the products DAG below
     return dag
 
 
@@ -164,7 +176,7 @@ def products_dag(store: StoreConfig) -> DAG:
     release_lock_on_failure(dag)
     # Set after the tasks: every task deep-copies the DAG's params when it is created (16 copies a DAG at every
     # parse). The trigger form reads the DAG's params; the tasks read the run's conf, where the form puts them.
-    dag.params = ParamsDict(_run_params())
+    dag.params = _run_params(PRODUCTS_PARAMS)
     return dag
 
 

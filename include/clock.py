@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ISTANBUL = ZoneInfo("Europe/Istanbul")  # the stores' time zone (settings.TIMEZONE): N11's and the shop's days
+ISTANBUL = ZoneInfo("Europe/Istanbul")  # the stores' time zone (settings.TIMEZONE): N11's and the shop's days
 
 
 def utcnow() -> datetime:
@@ -36,7 +36,7 @@ def from_ms(ms: int) -> datetime:
 
 def in_istanbul(moment: datetime) -> str:
     """An aware moment as a log line shows it: Istanbul time with its offset, the day a person means."""
-    return moment.astimezone(_ISTANBUL).isoformat()
+    return moment.astimezone(ISTANBUL).isoformat()
 
 
 def as_utc(moment: datetime) -> datetime:

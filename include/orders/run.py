@@ -1,8 +1,9 @@
-"""One orders run over a data interval, what the orders task calls: the interval's windows, each read
-completely (every status, every page: ``fetch.py``), turned into rows and only then written in one transaction
-(``load.py``); then the follow-up of the orders the shop holds open (``follow.py``), which does not depend on what
-N11's date filter really filters. A failure leaves earlier windows loaded and the failing one untouched, so a
-rerun picks up where it failed without duplicating anything. Tests and the task share it: what is tested runs.
+"""One orders run over a data interval (or over a reload range: ``reload.py``), what the orders task calls: the
+windows, each read completely (every status, every page: ``fetch.py``), turned into rows and only then written in
+one transaction (``load.py``); then the follow-up of the orders the shop holds open (``follow.py``), which does not
+depend on what N11's date filter really filters. A failure leaves earlier windows loaded and the failing one
+untouched, so a rerun picks up where it failed without duplicating anything. Tests and the task share it: what is
+tested runs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from include.orders.canary import contradictions, record_contradiction
 from include.orders.fetch import fetch_senders
 from include.orders.follow import FollowSummary, follow_open_orders
 from include.orders.load import LoadCounts, load_packages
+from include.orders.reload import ReloadRange
 from include.orders.windows import order_windows
 from include.settings import StoreConfig
 from n11.client import N11Client
@@ -87,6 +89,23 @@ def load_orders(engine: Engine, client: N11Client, store: StoreConfig, start: da
     since = watermark.load_start(engine, store.slug, store.orders_dag_id, start)
     windows = load_windows(engine, client, store, since, end, now=now)
     watermark.advance(engine, store.slug, min(as_utc(end), as_utc(now)))
+    return _then_follow(engine, client, store, windows, now)
+
+
+def reload_orders(engine: Engine, client: N11Client, store: StoreConfig, reload: ReloadRange, *,
+                  now: datetime | None = None) -> OrdersSummary:
+    """Re-extract every order N11 modified in the range (``reload.py``) in one run, then look up the open ones.
+
+    The watermark stays where it is: a reload fills no gap the scheduled runs do not already know of."""
+    now = now or datetime.now(UTC)
+    log.info("store %r: reloading the orders N11 modified from %s to %s", store.slug, in_istanbul(reload.start),
+             in_istanbul(reload.end))
+    windows = load_windows(engine, client, store, reload.start, reload.end, now=now)
+    return _then_follow(engine, client, store, windows, now)
+
+
+def _then_follow(engine: Engine, client: N11Client, store: StoreConfig, windows: WindowsSummary,
+                 now: datetime) -> OrdersSummary:
     log.info("%s", windows.log_line())
     followed = follow_open_orders(engine, client, store, now=from_ms(to_ms(now)))
     log.info("%s", followed.log_line(store.slug))

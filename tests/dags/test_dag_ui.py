@@ -24,7 +24,6 @@ def test_the_products_trigger_form_offers_dry_run_and_full_resync_with_descripti
         param = params.get_param(key)
         assert param.value is False
         assert param.schema["type"] == "boolean" and len(param.description) > 20
-    assert dict(load_dag("n11_store_000_orders").params) == {}
 
 
 def test_every_task_of_both_dags_has_an_execution_timeout(tmp_path, monkeypatch):
@@ -72,3 +71,10 @@ def test_a_skipped_gate_logs_one_line_with_store_integration_setting_and_where_t
         store_tasks.gate.function(store.as_dict(), "products")
     assert ("store 'shop1': products skipped because product_sync=false; switch it with the Variable "
             "'n11_store_shop1' (Admin > Variables) or in the store registry") in caplog.text
+
+
+def test_the_orders_trigger_form_offers_a_reload_range_empty_by_default(tmp_path, monkeypatch):
+    registry_of(tmp_path, monkeypatch, 1)
+    params = load_dag("n11_store_000_orders").params
+    assert dict(params) == {"reload_from": None, "reload_to": None}
+    assert "Istanbul date (2026-10-01)" in params.get_param("reload_from").description

@@ -13,6 +13,7 @@ from include.shop_db import url_for
 from include.tables import n11_order_lines, n11_orders
 from tests.conftest import TEST_KEY
 from tests.dags.conftest import load_dag, run_dag
+from tests.helpers.dags import latest_note
 from tests.helpers.orders import add_package
 
 pytestmark = pytest.mark.dags
@@ -107,3 +108,35 @@ def test_orders_received_while_the_store_was_passive_are_loaded_by_its_next_acti
     with engine.connect() as conn:
         after = conn.execute(select(n11_orders).order_by(n11_orders.c.order_number)).all()
     assert [row._mapping["order_number"] for row in after] == [row._mapping["order_number"] for row in before]
+
+
+def test_a_reload_run_loads_every_order_n11_modified_in_its_range_whatever_its_own_interval(store_env, sandbox):
+    """The trigger form's reload_from / reload_to: one run for the range, its note saying what it read."""
+    shop = store_env(orders_schedule="0 0 * * *")
+    today = pendulum.now("Europe/Istanbul").start_of("day")
+    first = today.subtract(days=10)
+
+    states = run_dag("n11_shop1_orders", logical_date=today, reload_from=first.to_date_string(),
+                     reload_to=today.subtract(days=1).to_date_string())
+
+    assert states["load_orders"] == "success"
+    wanted = sandbox.state.account(TEST_KEY).expected_orders(to_ms(first), to_ms(today))
+    with create_engine(url_for(shop)).connect() as conn:
+        orders = set(conn.execute(select(n11_orders.c.order_number)).scalars())
+    beyond_its_interval = [p for p in wanted if p["lastModifiedDate"] < to_ms(today.subtract(days=1, hours=3))]
+    assert beyond_its_interval and {package["orderNumber"] for package in wanted} <= orders
+    assert latest_note("n11_shop1_orders").startswith(
+        f"- reload: store 'shop1', orders modified {first.isoformat()} to {today.isoformat()}: windows 1,")
+
+
+def test_a_reload_range_that_ends_in_the_future_fails_at_once_naming_the_field(store_env, sandbox):
+    store_env(orders_schedule="0 0 * * *")
+    today = pendulum.now("Europe/Istanbul").start_of("day")
+
+    states = run_dag("n11_shop1_orders", logical_date=today, reload_from=today.subtract(days=3).to_date_string(),
+                     reload_to=today.add(days=1).to_date_string())
+
+    assert states["load_orders"] == "failed"
+    assert len(sandbox.calls("GET", "/rest/delivery/v1/shipmentPackages")) == 1  # the order service check only
+    assert f"store 'shop1': reload_to '{today.add(days=1).to_date_string()}' ends in the future" in latest_note(
+        "n11_shop1_orders")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 
 from tests.helpers.common import ROOT, TEST_KEY, TEST_SECRET, Conn
 
@@ -101,6 +101,15 @@ def run_dag(dag_id: str, logical_date: datetime | None = None, **conf) -> dict[s
     run = load_dag(dag_id).test(logical_date=logical_date, run_conf=conf or None)
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     return {"_run": str(run.state), **states}
+
+
+def latest_note(dag_id: str) -> str | None:
+    """The run note of the DAG's latest run (include/tasks/run_note.py writes it when the run ends)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return session.scalars(select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc())).first().note
 
 
 def run_products(**conf) -> dict[str, str]:

@@ -10,15 +10,10 @@ from airflow.utils.session import create_session
 from sqlalchemy import select
 
 from include.tasks.run_note import NOTE_LENGTH, compose, write_note
-from tests.helpers.dags import PRICE_STOCK, PRODUCT_UPDATE, run_dag, run_products
+from tests.helpers.dags import PRICE_STOCK, PRODUCT_UPDATE, latest_note, run_dag, run_products
 
 ORDERS = "n11_shop1_orders"
 PRODUCTS = "n11_shop1_products"
-
-
-def latest_note(dag_id: str) -> str | None:
-    with create_session() as session:
-        return session.scalars(select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc())).first().note
 
 
 def today() -> pendulum.DateTime:
