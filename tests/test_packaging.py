@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # One worker builds the wheel once for the module (pip builds it in the source tree: two at once would collide).
 pytestmark = pytest.mark.xdist_group("packaging")
 PRODUCTION = {"include": ROOT / "include", "n11": ROOT / "plugins" / "n11"}
-AIRFLOW_FACING = ("include.tasks", "n11.hooks", "n11.plugin")
+AIRFLOW_FACING = ("include.tasks", "include.ui", "n11.hooks", "n11.plugin")
 
 
 def production_modules() -> set[str]:
