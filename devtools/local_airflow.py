@@ -73,6 +73,9 @@ def ui_env() -> dict[str, str]:
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(port("AIRFLOW_WORKER_LOG_PORT")),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(port("AIRFLOW_TRIGGER_LOG_PORT")),
         "AIRFLOW__N11__UI_TIMEZONE": os.environ.get("AIRFLOW__N11__UI_TIMEZONE", TIMEZONE),
+        # The DAG's Details page shows [core] default_timezone, not the DAG's own zone (Airflow 3.3's details route
+        # keeps DagModel.timezone, which is that setting): the store DAGs' zone is made the default.
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": TIMEZONE,
     }
 
 

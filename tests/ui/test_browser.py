@@ -8,54 +8,15 @@ available). Screenshots go to the test's temporary folder.
 from __future__ import annotations
 
 import json
-import shutil
 import signal
-from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers.local_airflow import MakeAirflow, answers
+from tests.helpers.local_airflow import answers
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# One `make airflow` serves the module: the browser tests, then the Ctrl-C stop check (the last test here).
+# Its `make airflow` and page are tests/ui/conftest.py's, shared with the other modules here; the Ctrl-C stop check
+# (the last test here) runs after all of them.
 pytestmark = [pytest.mark.browser, pytest.mark.local_airflow, pytest.mark.xdist_group("airflow_processes")]
-
-
-@pytest.fixture(scope="module")
-def make_airflow(tmp_path_factory) -> Iterator[MakeAirflow]:
-    """`make airflow` on free ports in its own home, started in the background as a script does."""
-    airflow = MakeAirflow(tmp_path_factory.mktemp("ui"))
-    try:
-        yield airflow.start()
-    finally:
-        if airflow.running():
-            airflow.stop(signal.SIGTERM)
-        airflow.kill()
-
-
-@pytest.fixture(scope="module")
-def airflow_ui(make_airflow) -> str:
-    """The UI's base URL."""
-    if CHROMIUM is None:
-        pytest.skip("no Chromium installed")
-    return make_airflow.base
-
-
-@pytest.fixture(scope="module")
-def page(airflow_ui):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(f"{airflow_ui}/")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", "admin")
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{airflow_ui}/", timeout=30_000)
-        page.base = airflow_ui
-        yield page
-        browser.close()
 
 
 def test_connection(page, conn_id: str) -> dict:
@@ -120,6 +81,14 @@ def test_the_ui_shows_istanbul_time_and_the_trigger_form_offers_the_run_options(
     text = dialog.inner_text()
     assert "full_resync" in text and "without sending anything to N11" in text
     assert page.get_by_text("+03:00", exact=True).is_visible()  # the menu's clock: the UI's time zone
+
+
+def test_a_store_dags_details_show_the_istanbul_time_zone(page, tmp_path):
+    page.goto(f"{page.base}/dags/n11_demo_orders/details")
+    zone = page.get_by_role("row").filter(has_text="Timezone")
+    zone.first.wait_for(timeout=30_000)
+    page.screenshot(path=tmp_path / "dag-details.png", full_page=True)
+    assert "Europe/Istanbul" in zone.first.inner_text()
 
 
 def test_ctrl_c_stops_every_process_of_the_instance_the_browser_used(make_airflow):
