@@ -1,8 +1,8 @@
 """Each store DAG's last run as Airflow's metadata database holds it: state, when, its note and the counts its
 tasks returned.
 
-Read with Airflow's ORM models in the API server's own session, as Airflow's UI routes read them: three queries
-for any number of DAGs (latest run per DAG, their notes, their counts).
+Read with Airflow's ORM models in the API server's own session, as Airflow's UI routes read them: two queries for
+any number of DAGs (the latest run of each with its note, then their counts).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ class LastRun:
     run_id: str
     state: str
     run_after: datetime  # aware UTC
-    end_date: datetime | None
     note: str | None = None
     counts: dict[str, dict[str, Any]] = field(default_factory=dict)  # task id -> its returned counts
 
@@ -46,19 +45,18 @@ def last_runs(session: Session, dag_ids: Iterable[str]) -> dict[str, LastRun]:
     latest = (select(DagRun.dag_id, func.max(DagRun.run_after).label("run_after"))
               .where(DagRun.dag_id.in_(dag_ids)).group_by(DagRun.dag_id).subquery())
     rows = session.execute(
-        select(DagRun.id, DagRun.dag_id, DagRun.run_id, DagRun.state, DagRun.run_after, DagRun.end_date,
-               DagRunNote.content)
+        select(DagRun.id, DagRun.dag_id, DagRun.run_id, DagRun.state, DagRun.run_after, DagRunNote.content)
         .join(latest, and_(DagRun.dag_id == latest.c.dag_id, DagRun.run_after == latest.c.run_after))
         .outerjoin(DagRunNote, DagRunNote.dag_run_id == DagRun.id)
-        .order_by(DagRun.id)).all()
-    runs = {row.id: LastRun(row.dag_id, row.run_id, str(row.state), row.run_after, row.end_date, row.content)
-            for row in rows}  # two runs of one DAG at the same run_after: the later created wins below
-    by_dag = {run.dag_id: (run_pk, run) for run_pk, run in runs.items()}
-    wanted = {run_pk for run_pk, _ in by_dag.values()}
+        .order_by(DagRun.id))
+    found: dict[str, tuple[int, LastRun]] = {}
+    for row in rows:  # by id: of two runs of a DAG at the same run_after, the later created wins
+        found[row.dag_id] = (row.id, LastRun(row.dag_id, row.run_id, str(row.state), row.run_after, row.content))
+    by_pk = dict(found.values())
     for xcom in session.scalars(select(XComModel).where(
-            XComModel.dag_run_id.in_(wanted), XComModel.task_id.in_(COUNTING_TASKS),
+            XComModel.dag_run_id.in_(by_pk), XComModel.task_id.in_(COUNTING_TASKS),
             XComModel.key == XCOM_RETURN_KEY, XComModel.map_index == -1)):
         value = XComModel.deserialize_value(xcom)
         if isinstance(value, dict):
-            runs[xcom.dag_run_id].counts[xcom.task_id] = value
-    return {dag_id: run for dag_id, (_, run) in by_dag.items()}
+            by_pk[xcom.dag_run_id].counts[xcom.task_id] = value
+    return {dag_id: run for dag_id, (_, run) in found.items()}

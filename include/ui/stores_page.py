@@ -46,8 +46,7 @@ def shop_engine(conn_id: str) -> Engine:
     return engine_for(Connection.get_connection_from_secrets(conn_id))
 
 
-def store_rows(session: Session, stores: list[StoreConfig],
-               engine_of: Callable[[str], Engine] = shop_engine) -> list[StoreRow]:
+def store_rows(session: Session, stores: list[StoreConfig]) -> list[StoreRow]:
     """Every store's row: its DAGs' last runs, then one read per shop database for all stores sharing it."""
     runs = last_runs(session, [dag_id for store in stores for dag_id in (store.orders_dag_id, store.products_dag_id)])
     rows = [StoreRow(store, None, orders=runs.get(store.orders_dag_id), products=runs.get(store.products_dag_id))
@@ -58,7 +57,7 @@ def store_rows(session: Session, stores: list[StoreConfig],
     for conn_id, shared in by_conn.items():
         products_runs = {row.store.slug: row.products.run_id for row in shared if row.products}
         try:
-            views = read_stores(engine_of(conn_id), [row.store.slug for row in shared], products_runs)
+            views = read_stores(shop_engine(conn_id), [row.store.slug for row in shared], products_runs)
         except (AirflowNotFoundException, SQLAlchemyError, ValueError) as exc:  # the other databases still show
             log.warning("stores page: shop database %r could not be read: %s", conn_id, exc)
             problem = ("is not defined (Admin > Connections)" if isinstance(exc, AirflowNotFoundException)
@@ -71,11 +70,10 @@ def store_rows(session: Session, stores: list[StoreConfig],
     return rows
 
 
-def page_html(session: Session, readable: Callable[[StoreConfig], bool],
-              engine_of: Callable[[str], Engine] = shop_engine) -> str:
+def page_html(session: Session, readable: Callable[[StoreConfig], bool]) -> str:
     """The page for the stores ``readable`` lets through, the registry's problems above them."""
     registry = load_registry_or_error()
-    rows = store_rows(session, [store for store in registry.stores if readable(store)], engine_of)
+    rows = store_rows(session, [store for store in registry.stores if readable(store)])
     base_path = urlsplit(conf.get("api", "base_url", fallback="/")).path.rstrip("/")
     return render_page(rows, [error.message for error in registry.errors],
                        conf.get("n11", "ui_timezone", fallback=TIMEZONE), base_path, datetime.now(UTC))
