@@ -97,3 +97,18 @@ def test_a_run_with_many_refusals_names_the_first_few_and_counts_them_all(engine
     view = read_stores(engine, ["s"], {"s": RUN})["s"]
     assert view.refused == 40
     assert [r.stock_code for r in view.refusals] == [f"SKU-{n:03}" for n in range(LISTED_REFUSALS)]
+
+
+def test_fifty_stores_cost_the_same_queries_as_one(engine):
+    from sqlalchemy import event
+
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    for slug in (f"s{n:02d}" for n in range(50)):
+        record_settings(engine, store(slug))
+    statements.clear()
+    read_stores(engine, ["s00"], {"s00": RUN})
+    one = len(statements)
+    statements.clear()
+    read_stores(engine, [f"s{n:02d}" for n in range(50)], {f"s{n:02d}": RUN for n in range(50)})
+    assert len(statements) == one == 4  # stores, open actions, alerts, refusals

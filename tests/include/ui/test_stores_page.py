@@ -93,3 +93,26 @@ def test_the_page_lists_only_the_stores_the_user_may_read(store_env):
     with create_session() as session:
         html = page_html(session, lambda store: False)
     assert "shop1" not in html and "0 store(s)" in html
+
+
+def test_stores_on_two_shop_databases_each_show_their_own_rows(store_env, tmp_path, monkeypatch):
+    from include.shop_db import engine_for
+    from include.store_status import record_settings
+    from tests.conftest import Conn
+
+    store_env()
+    other = Conn("shop_b", "sqlite", str(tmp_path / "shop_b.db"))
+    for key, value in other.env().items():
+        monkeypatch.setenv(key, value)
+    registry = tmp_path / "two.yaml"
+    registry.write_text("stores:\n"
+                        "  - {slug: shop1, name: A, start_date: '2026-01-01'}\n"
+                        "  - {slug: shop2, name: B, start_date: '2026-01-01', shop_conn_id: shop_b, active: false}\n",
+                        encoding="utf-8")
+    monkeypatch.setenv("N11_STORES_FILE", str(registry))
+    stores = load_registry().stores
+    record_settings(engine_for(other), stores[1])
+    with create_session() as session:
+        first, second = store_rows(session, stores)
+    assert (first.shop.recorded, second.shop.recorded) == (False, True)
+    assert second.shop.active is False
