@@ -1,1 +1,2 @@
-"""Pages of this project in Airflow's UI (served by the API server through ``n11.plugin``): Airflow-facing."""
+"""Pages of this project in Airflow's UI, served by the API server through their plugin (``include.ui.plugin``);
+Airflow-facing."""

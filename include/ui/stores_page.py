@@ -1,4 +1,4 @@
-"""The stores page (``/n11/stores``, linked from Airflow's navigation by ``n11.plugin``): every store of the
+"""The stores page (``/n11/stores``, linked from Airflow's navigation by ``include.ui.plugin``): every store of the
 registry with its switches, API check, last runs, refused SKUs, open order actions and last alert.
 
 It is a FastAPI app Airflow mounts in its API server, behind Airflow's own login: the user comes from Airflow's
