@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol, TypeVar
@@ -59,23 +60,26 @@ def url_for(conn: ConnectionLike) -> URL:
 
 
 _engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()  # a store's parallel tasks in one process (threads) create the tables once
 
 
 def engine_for(conn: ConnectionLike) -> Engine:
     """The shop database's engine, with this project's tables created if missing (one per process and URL)."""
     url = url_for(conn)
     key = url.render_as_string(hide_password=False)
-    if key not in _engines:
-        # hide_parameters: a database error's text (task log, alerts) must not carry buyers' data from the rows
-        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
-        create_tables(engine)
-        _engines[key] = engine
-    return _engines[key]
+    with _engines_lock:
+        if key not in _engines:
+            # hide_parameters: a database error's text (task log, alerts) must not carry buyers' data from the rows
+            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+            create_tables(engine)
+            _engines[key] = engine
+        return _engines[key]
 
 
-def create_tables(engine: Engine, attempts: int = 3) -> None:
-    """Create the missing tables and upgrade the existing ones. Parallel first runs race on it (the loser sees
-    "already exists"): the next attempt finds the winner's work and does only what is still missing."""
+def create_tables(engine: Engine, attempts: int = 5) -> None:
+    """Create the missing tables and upgrade the existing ones. Parallel first runs in other processes race on
+    it (the loser sees "already exists"): after a short random pause, so the two stop colliding table after
+    table, the next attempt finds the winner's work and does only what is still missing."""
     for attempt in range(1, attempts + 1):
         try:
             metadata.create_all(engine)
@@ -84,6 +88,7 @@ def create_tables(engine: Engine, attempts: int = 3) -> None:
         except DBAPIError:
             if attempt == attempts:
                 raise
+            time.sleep(random.uniform(0.05, 0.3))
 
 
 def upgrade_tables(engine: Engine) -> list[str]:

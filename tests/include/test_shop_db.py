@@ -3,6 +3,8 @@ codes compare exactly on every database."""
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from datetime import datetime
 
 import pytest
@@ -10,7 +12,7 @@ from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, i
 from sqlalchemy.exc import DBAPIError
 
 from include.shop_db import create_tables, engine_for, url_for
-from include.tables import n11_product_links
+from include.tables import metadata, n11_product_links
 
 OLD = datetime(2026, 1, 1)
 
@@ -71,3 +73,45 @@ def test_a_database_error_does_not_repeat_the_rows_values(shop_conn):
         conn.execute(text("INSERT INTO no_such_table (address) VALUES (:address)"),
                      {"address": "Moda Mah. Bahariye Cad. No:12"})
     assert "Bahariye" not in str(failure.value) and "parameters hidden" in str(failure.value)
+
+
+def _first_run(url: str, failures) -> None:
+    engine = create_engine(url)
+    try:
+        create_tables(engine)
+    except DBAPIError as exc:
+        failures.put(str(exc.orig))
+    engine.dispose()
+
+
+def test_first_runs_of_a_store_in_parallel_processes_all_find_the_tables_made(shop_conn):
+    url = url_for(shop_conn).render_as_string(hide_password=False)
+    failures = multiprocessing.Queue()
+    runs = [multiprocessing.Process(target=_first_run, args=(url, failures)) for _ in range(4)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=120)
+
+    assert [run.exitcode for run in runs] == [0] * 4 and failures.empty()
+    engine = create_engine(url)
+    assert set(metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_tasks_of_a_store_in_parallel_threads_share_one_engine_and_one_table_creation(shop_conn):
+    engines, errors = [], []
+
+    def task() -> None:
+        try:
+            engines.append(engine_for(shop_conn))
+        except DBAPIError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=task) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == [] and len(engines) == 4 and len(set(map(id, engines))) == 1
