@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from n11.client import PRICE_STOCK_UPDATE, PRODUCT_QUERY, ClientSettings, N11Client
+from n11.deadline import deadline
 from n11.errors import N11Unavailable
 from tests.conftest import TEST_KEY, TEST_SECRET
 from tests.helpers.hostile import Answer, HostileServer
@@ -73,3 +75,23 @@ def test_an_answer_within_the_deadline_leaves_the_connection_usable():
             assert client.check_credentials() == 3
         time.sleep(0.7)  # past the deadline of the last call: its timer must not cut the next one
         assert client.check_credentials() == 3
+
+
+def test_one_watchdog_thread_serves_every_deadline():
+    for _ in range(50):
+        with deadline(30):
+            pass
+    assert [t.name for t in threading.enumerate()].count("n11-deadlines") == 1
+
+
+def test_a_short_deadline_set_while_a_long_one_waits_still_expires_on_time():
+    with deadline(30) as long_one, deadline(0.1) as short_one:
+        time.sleep(0.4)
+        assert short_one.expired and not long_one.expired
+
+
+def test_a_deadline_of_a_finished_exchange_cuts_nothing_when_it_passes():
+    with deadline(0.05) as finished:
+        pass
+    time.sleep(0.2)
+    assert not finished.expired
