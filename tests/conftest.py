@@ -36,6 +36,12 @@ from devtools.sandbox import N11Sandbox  # noqa: E402
 pytest_plugins = ["tests.helpers.dags", "tests.helpers.figures"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (slow ones, then the dag.test() runs), the others in file order: `make test`'s
+    workers take tests as they finish the ones before, so a long test left to the end would run alone."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("dags") else 2)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -89,10 +89,12 @@ def sync(sandbox: N11Sandbox, shop: Engine, start: datetime, end: datetime, stor
         client.close()
 
 
-def sync_every(sandbox: N11Sandbox, shop: Engine, step: timedelta, store: StoreConfig) -> None:
-    """Consecutive runs of length ``step`` over the month, as a schedule or a backfill makes them."""
+def sync_every(sandbox: N11Sandbox, shop: Engine, step: timedelta, store: StoreConfig,
+               end: datetime = MONTH_END) -> None:
+    """Consecutive runs of length ``step`` from the month's start to ``end``, as a schedule or a backfill makes
+    them."""
     start = MONTH_START
-    while start < MONTH_END:
+    while start < end:
         sync(sandbox, shop, start, start + step, store)
         start += step
 
