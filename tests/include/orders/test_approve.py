@@ -167,7 +167,7 @@ def test_bad_requests_are_refused_with_a_reason_and_never_sent_beside_good_ones(
         row = conn.execute(select(n11_order_lines).where(n11_order_lines.c.order_line_id == created[0])).mappings()
         row = row.one()
         conn.execute(insert(n11_order_lines).values(**{**row, "store": "shop2", "order_line_id": "77"}))
-    request(loaded, created[1], action="cancel")
+    request(loaded, created[1], action="reject")
     request(loaded, created[2], action="Approve ")
     request(loaded, created[2])  # a separate row on every database: only this one is sent
     with loaded.begin() as conn:  # a line the shop holds cancelled
@@ -180,8 +180,8 @@ def test_bad_requests_are_refused_with_a_reason_and_never_sent_beside_good_ones(
     rows = action_rows(loaded)
     assert summary.refused == 5 and sent_lines(n11) == [created[2]]
     assert {key: (row["result"], row["reason"]) for key, row in rows.items() if key != (created[2], "approve")} == {
-        (created[1], "cancel"): ("refused", "unknown action 'cancel': the only action is 'approve'"),
-        (created[2], "Approve "): ("refused", "unknown action 'Approve ': the only action is 'approve'"),
+        (created[1], "reject"): ("refused", "unknown action 'reject': the actions are 'approve' and 'cancel'"),
+        (created[2], "Approve "): ("refused", "unknown action 'Approve ': the actions are 'approve' and 'cancel'"),
         ("123456", "approve"): ("refused", "no order line 123456 of store 'shop1' in n11_order_lines"),
         ("77", "approve"): ("refused", "the order line belongs to store 'shop2', not 'shop1'"),
         (created[3], "approve"): ("refused", "the line is Cancelled in the shop database; N11 approves only "
