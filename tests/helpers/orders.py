@@ -1,6 +1,7 @@
 """The order sync's test data and runs: wire packages, a month of sandbox orders under either reading of N11's
 date filter, an N11 client without throttling, full runs (windows, then the follow-up of open orders), table
-snapshots and what the shop must hold; the approval helpers (a busy account, the shop's requests, what was sent)."""
+snapshots and what the shop must hold; the approval and cancel helpers (a busy account, the shop's requests, runs,
+what was sent)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from devtools.sandbox.rules import canonical_status
 from include.clock import from_ms, to_ms
 from include.orders import approve
 from include.orders.approve import approve_orders
+from include.orders.cancel import CancelSummary, cancel_lines
 from include.orders.run import WindowsSummary, load_orders
 from include.settings import StoreConfig
 from include.tables import n11_order_actions, n11_order_lines, n11_order_packages, n11_orders
@@ -252,11 +254,12 @@ def sent_lines(n11: N11Sandbox) -> list[str]:
     return [str(line["lineId"]) for call in n11.calls("PUT", UPDATE) for line in call.body["lines"]]
 
 
-def request(shop: Engine, *line_ids: str, action: str = "approve", store: str = STORE.slug) -> None:
-    """What the shop does: insert rows into n11_order_actions (requested_at left to the DAG)."""
+def request(shop: Engine, *line_ids: str, action: str = "approve", store: str = STORE.slug, **fields) -> None:
+    """What the shop does: insert rows into n11_order_actions (requested_at left to the DAG), with ``fields`` such
+    as a cancel's ``quantity`` and ``cancel_reason``."""
     with shop.begin() as conn:
         conn.execute(insert(n11_order_actions), [{"store": store, "order_line_id": line, "action": action,
-                                                  "requested_by": "back office"} for line in line_ids])
+                                                  "requested_by": "back office", **fields} for line in line_ids])
 
 
 def created_seller_lines(shop: Engine) -> list[str]:
@@ -265,3 +268,22 @@ def created_seller_lines(shop: Engine) -> list[str]:
     with shop.connect() as conn:
         return sorted(conn.execute(select(lines.c.order_line_id).join(orders, of_order).where(
             lines.c.store == STORE.slug, lines.c.status == "Created", orders.c.sender == "SELLER")).scalars())
+
+
+# --- cancels ------------------------------------------------------------------------------------------------
+
+SPLIT = "/rest/delivery/v1/splitPackageByQuantity"
+
+
+def cancel_run(n11: N11Sandbox, shop: Engine, store=STORE, secret: str = TEST_SECRET) -> CancelSummary:
+    """One cancel run of the store."""
+    client = N11Client(TEST_KEY, secret, n11.url, FAST)
+    try:
+        return cancel_lines(shop, client, store)
+    finally:
+        client.close()
+
+
+def split_bodies(n11: N11Sandbox) -> list[dict]:
+    """What the cancels sent to N11, in order."""
+    return [call.body for call in n11.calls("POST", SPLIT)]
