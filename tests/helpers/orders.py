@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, insert, select
 
 from devtools.sandbox import Account, N11Sandbox, generate_account
-from devtools.sandbox.rules import canonical_status
+from devtools.sandbox.rules import canonical_status, line_amount, package_totals
 from include.clock import from_ms, to_ms
 from include.orders import approve
 from include.orders.approve import approve_orders
@@ -273,6 +273,56 @@ def created_seller_lines(shop: Engine) -> list[str]:
 # --- cancels ------------------------------------------------------------------------------------------------
 
 SPLIT = "/rest/delivery/v1/splitPackageByQuantity"
+
+
+def new_order(n11: N11Sandbox, number: str, *items: int, status: str = "Picking", sender: str = "SELLER") -> dict:
+    """A new order on N11: one package in ``status``, modified a minute ago, whose lines hold these items."""
+    modified = int(datetime.now(UTC).timestamp() * 1000) - 60_000
+    package = add_package(account_of(n11), number, modified, lines=len(items), shipmentPackageStatus=status,
+                          _sender=sender, sender=sender)
+    package["lines"] = package["lines"][:len(items)]
+    for line, quantity in zip(package["lines"], items, strict=True):
+        line.update(quantity=quantity, orderItemLineItemStatusName=status)
+        line["sellerInvoiceAmount"] = line_amount(line)
+    package.update(package_totals(package["lines"]))
+    return package
+
+
+def shop_order(shop: Engine, number: str) -> dict:
+    """An order as the shop holds it: its status and totals, packages (status, tracking) and lines (package,
+    status, items)."""
+    with shop.connect() as conn:
+        order = conn.execute(select(n11_orders.c.status, n11_orders.c.total_amount, n11_orders.c.invoice_total)
+                             .where(n11_orders.c.store == STORE.slug, n11_orders.c.order_number == number)).one()
+        packages = conn.execute(select(n11_order_packages.c.package_id, n11_order_packages.c.status,
+                                       n11_order_packages.c.cargo_tracking_number)
+                                .where(n11_order_packages.c.store == STORE.slug,
+                                       n11_order_packages.c.order_number == number)).all()
+        lines = conn.execute(select(n11_order_lines.c.order_line_id, n11_order_lines.c.package_id,
+                                    n11_order_lines.c.status, n11_order_lines.c.quantity)
+                             .where(n11_order_lines.c.store == STORE.slug,
+                                    n11_order_lines.c.order_number == number)).all()
+    return {"order": tuple(order), "packages": {p[0]: tuple(p[1:]) for p in packages},
+            "lines": {line[0]: tuple(line[1:]) for line in lines}}
+
+
+def n11_order(n11: N11Sandbox, number: str) -> dict:
+    """An order that still ships something (Picking) as N11 holds it, in ``shop_order``'s shape: a split parent's
+    lines Unpacked, the others under the package that lists them, the totals over the live lines."""
+    packages = account_of(n11).package(number)
+    lines, live = {}, []
+    for package in sorted(packages, key=lambda p: not p.get("_parent")):  # children last: they hold the lines
+        status = canonical_status(package["shipmentPackageStatus"])
+        for line in package["lines"]:
+            lines[str(line["orderLineId"])] = (str(package["id"]), status, line["quantity"])
+            if not package.get("_parent") and status not in ("Cancelled", "UnSupplied"):
+                live.append(line)
+    total = sum((line["price"] * line["quantity"] for line in live), 0)
+    invoiced = sum((line["sellerInvoiceAmount"] for line in live), 0)
+    return {"order": ("Picking", total, invoiced),
+            "packages": {str(p["id"]): (canonical_status(p["shipmentPackageStatus"]), p["cargoTrackingNumber"])
+                         for p in packages},
+            "lines": lines}
 
 
 def cancel_run(n11: N11Sandbox, shop: Engine, store=STORE, secret: str = TEST_SECRET) -> CancelSummary:

@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import Column, Engine, MetaData, String, Table, Text, create_engine, insert, inspect, select, text
 
 from devtools.sandbox import FaultConfig, N11Sandbox
-from devtools.sandbox.rules import canonical_status, line_amount, package_totals
 from include.orders import cancel
 from include.shop_db import create_tables, url_for
 from include.tables import (
@@ -26,19 +25,19 @@ from include.tables import (
     UtcDateTime,
     n11_order_actions,
     n11_order_lines,
-    n11_order_packages,
-    n11_orders,
 )
 from n11.errors import N11AuthError
 from tests.helpers.orders import (
     SPLIT,
     UPDATE,
     account_of,
-    add_package,
     busy_account,
     cancel_run,
+    n11_order,
+    new_order,
     request,
     run,
+    shop_order,
     split_bodies,
 )
 from tests.include.orders.conftest import STORE, sync
@@ -49,19 +48,6 @@ actions = n11_order_actions
 @pytest.fixture
 def n11(start_sandbox) -> N11Sandbox:
     return start_sandbox(busy_account())
-
-
-def new_order(n11: N11Sandbox, number: str, *items: int, status: str = "Picking", sender: str = "SELLER") -> dict:
-    """A new order on N11: one package in ``status``, modified a minute ago, whose lines hold these items."""
-    modified = int(datetime.now(UTC).timestamp() * 1000) - 60_000
-    package = add_package(account_of(n11), number, modified, lines=len(items), shipmentPackageStatus=status,
-                          _sender=sender, sender=sender)
-    package["lines"] = package["lines"][:len(items)]
-    for line, quantity in zip(package["lines"], items, strict=True):
-        line.update(quantity=quantity, orderItemLineItemStatusName=status)
-        line["sellerInvoiceAmount"] = line_amount(line)
-    package.update(package_totals(package["lines"]))
-    return package
 
 
 def load(n11: N11Sandbox, shop: Engine) -> None:
@@ -79,40 +65,6 @@ def action_rows(shop: Engine) -> dict[str, dict]:
     with shop.connect() as conn:
         rows = conn.execute(select(actions).where(actions.c.store == STORE.slug, actions.c.action == "cancel"))
         return {row["order_line_id"]: dict(row) for row in rows.mappings()}
-
-
-def shop_order(shop: Engine, number: str) -> dict:
-    """An order as the shop holds it: its status and totals, packages (status, tracking) and lines (package,
-    status, items)."""
-    with shop.connect() as conn:
-        order = conn.execute(select(n11_orders.c.status, n11_orders.c.total_amount, n11_orders.c.invoice_total)
-                             .where(n11_orders.c.store == STORE.slug, n11_orders.c.order_number == number)).one()
-        packages = conn.execute(select(n11_order_packages.c.package_id, n11_order_packages.c.status,
-                                       n11_order_packages.c.cargo_tracking_number)
-                                .where(n11_order_packages.c.order_number == number)).all()
-        lines = conn.execute(select(n11_order_lines.c.order_line_id, n11_order_lines.c.package_id,
-                                    n11_order_lines.c.status, n11_order_lines.c.quantity)
-                             .where(n11_order_lines.c.order_number == number)).all()
-    return {"order": tuple(order), "packages": {p[0]: tuple(p[1:]) for p in packages},
-            "lines": {line[0]: tuple(line[1:]) for line in lines}}
-
-
-def n11_order(n11: N11Sandbox, number: str) -> dict:
-    """The same order as N11 holds it: a split parent's lines Unpacked, live under the child that lists them."""
-    packages = account_of(n11).package(number)
-    lines, live = {}, []
-    for package in sorted(packages, key=lambda p: not p.get("_parent")):  # children last: they hold the lines
-        status = canonical_status(package["shipmentPackageStatus"])
-        for line in package["lines"]:
-            lines[str(line["orderLineId"])] = (str(package["id"]), status, line["quantity"])
-            if not package.get("_parent") and status not in ("Cancelled", "UnSupplied"):
-                live.append(line)
-    total = sum((line["price"] * line["quantity"] for line in live), 0)
-    invoiced = sum((line["sellerInvoiceAmount"] for line in live), 0)
-    return {"order": ("Picking", total, invoiced),
-            "packages": {str(p["id"]): (canonical_status(p["shipmentPackageStatus"]), p["cargoTrackingNumber"])
-                         for p in packages},
-            "lines": lines}
 
 
 def test_a_partial_cancel_is_sent_once_as_a_split_and_the_shop_holds_what_n11_holds(n11, shop):
