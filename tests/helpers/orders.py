@@ -6,6 +6,9 @@ what was sent)."""
 from __future__ import annotations
 
 import copy
+import threading
+from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -227,6 +230,24 @@ def add_package(account: Account, order_number: str, modified_ms: int, *, lines:
     return template
 
 
+def at_once(work: Callable[[], object], times: int = 3) -> list[Exception]:
+    """Run ``work`` in ``times`` threads at once, as overlapping runs do; the errors they raised."""
+    errors: list[Exception] = []
+
+    def one() -> None:
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 # --- approval ----------------------------------------------------------------------------------------------
 
 UPDATE = "/rest/order/v1/update"
@@ -243,11 +264,8 @@ def busy_account() -> Account:
 
 def run(n11: N11Sandbox, shop: Engine, store=STORE) -> approve.ApprovalSummary:
     """One approval run of the store."""
-    client = N11Client(TEST_KEY, TEST_SECRET, n11.url, FAST)
-    try:
+    with closing(N11Client(TEST_KEY, TEST_SECRET, n11.url, FAST)) as client:
         return approve_orders(shop, client, store)
-    finally:
-        client.close()
 
 
 def sent_lines(n11: N11Sandbox) -> list[str]:
@@ -327,11 +345,8 @@ def n11_order(n11: N11Sandbox, number: str) -> dict:
 
 def cancel_run(n11: N11Sandbox, shop: Engine, store=STORE, secret: str = TEST_SECRET) -> CancelSummary:
     """One cancel run of the store."""
-    client = N11Client(TEST_KEY, secret, n11.url, FAST)
-    try:
+    with closing(N11Client(TEST_KEY, secret, n11.url, FAST)) as client:
         return cancel_lines(shop, client, store)
-    finally:
-        client.close()
 
 
 def split_bodies(n11: N11Sandbox) -> list[dict]:

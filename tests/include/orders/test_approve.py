@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from include.clock import utcnow
 from include.orders import approve
 from include.tables import n11_order_actions, n11_order_lines, n11_orders
 from tests.conftest import TEST_KEY
-from tests.helpers.orders import UPDATE, busy_account, created_seller_lines, request, run, sent_lines
+from tests.helpers.orders import UPDATE, at_once, busy_account, created_seller_lines, request, run, sent_lines
 from tests.include.orders.conftest import STORE, sync
 
 AUTO = dataclasses.replace(STORE, auto_approve_orders=True)
@@ -258,21 +257,8 @@ def test_warehouse_orders_and_orders_of_unknown_sender_are_never_approved_automa
 def test_overlapping_runs_send_each_line_once(n11, loaded, monkeypatch):
     monkeypatch.setattr(approve, "BATCH_LINES", 2)
     waiting = created_seller_lines(loaded)
-    errors = []
 
-    def one_run():
-        try:
-            run(n11, loaded, AUTO)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=one_run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert not errors
+    assert at_once(lambda: run(n11, loaded, AUTO)) == []
     assert sorted(sent_lines(n11)) == waiting
     assert {row["result"] for row in action_rows(loaded).values()} == {"accepted"}
 
