@@ -5,8 +5,8 @@ while the store's ``auto_approve_orders`` is on, the DAG inserts one (requested_
 seller-fulfilled line the shop holds in Created. A row is sent at most once: a batch is claimed (``attempt_id``
 and ``sent_at`` set, committed) before the call, and only rows never claimed can be claimed, so retries,
 overlapping runs and crashes cannot send a line twice (the machinery is ``actions.py``'s, shared with cancels).
-N11's per-line answer becomes ``result`` (accepted or
-failed, with N11's reason); a failed line is never sent again unless the shop clears its row.
+N11's per-line answer becomes ``result`` (accepted or failed, with N11's reason); a failed line is never sent again
+unless the shop clears its row.
 
 The result says whether the goal is reached, and N11's state decides it: N11 approves whole packages, so the
 second line of a package sent in one call is answered ``FAIL: Kalem Picking durumunda`` although it is Picking.
