@@ -150,11 +150,12 @@ n11_order_lines = Table(
     Column("loaded_at", UtcDateTime, nullable=False),
 )
 
-# What the shop asks N11 to do with an order line (today only ``approve``): inserted by the shop, or by the orders
-# DAG itself while the store's auto_approve_orders is on (requested_by "auto"). The DAG sets ``attempt_id`` and
-# ``sent_at`` in a committed transaction before the call, so a line is sent at most once whatever retries, overlaps
-# or crashes happen; ``result`` is then N11's per-line answer (accepted, failed) or the DAG's own (refused: never
-# sent; unknown: sent without a usable answer, settled later by looking the order up on N11).
+# What the shop asks N11 to do with an order line: ``approve`` (Created to Picking; include/orders/approve.py) or
+# ``cancel`` (items it cannot supply, with ``quantity`` and ``cancel_reason``; include/orders/cancel.py). Inserted by
+# the shop, or by the orders DAG itself while the store's auto_approve_orders is on (requested_by "auto"). The DAG
+# sets ``attempt_id`` and ``sent_at`` in a committed transaction before the call, so a line is sent at most once
+# whatever retries, overlaps or crashes happen; ``result`` is then N11's per-line answer (accepted, failed) or the
+# DAG's own (refused: never sent; unknown: sent without a usable answer, settled later by looking the order up).
 n11_order_actions = Table(
     "n11_order_actions", metadata,
     _store(),
@@ -167,6 +168,8 @@ n11_order_actions = Table(
     Column("answered_at", UtcDateTime),
     Column("result", String(16), index=True),  # NULL: waiting or being sent; accepted, failed, refused, unknown
     Column("reason", Text),  # N11's reason (Turkish, as N11 wrote it) or why the DAG refused or could not tell
+    Column("quantity", Integer),  # cancel: how many items of the line; NULL: all of them
+    Column("cancel_reason", Integer),  # cancel: N11's reason id, 61 out of stock (NULL), 62, 63, 64, 65
 )
 
 # The shop's products as the sync reads them. A real shop points the store setting ``products_source`` at a

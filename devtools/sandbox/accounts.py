@@ -12,6 +12,7 @@ from devtools.sandbox import rules
 
 SPLIT_READINGS = ("unpacked", "cancelled")  # N11's pages: parent Unpacked + children Picking, or parent
 # Cancelled + children UnPacked/Picking
+CHILD_TRACKING_BASE = 9 * 10**11  # a split child's cargo tracking number: 12 digits, like N11's campaign codes
 
 
 def _with_quantity(line: dict, line_id: int, quantity: int, status: str) -> dict:
@@ -60,6 +61,8 @@ class Account:
     api_key: str
     api_secret: str
     order_service_open: bool = True
+    # whether splitPackageByQuantity answers with splitPackageOrderItems: an opt-in on some N11 accounts
+    split_items_listed: bool = True
     products: dict[str, dict] = field(default_factory=dict)
     packages: list[dict] = field(default_factory=list)
     tasks: dict[int, WriteTask] = field(default_factory=dict)
@@ -127,9 +130,8 @@ class Account:
 
     def split_by_quantity(self, package_id: str, line_id: int, cancelled: int, modified_ms: int,
                           reading: str = "unpacked") -> list[dict]:
-        """``splitPackageByQuantity`` with a partial cancel: the parent is retired as in ``split_package`` and
-        its lines reappear under new ids in a Picking child, less ``cancelled`` items of one line, which go to
-        an UnSupplied sibling."""
+        """A partial cancel of one line, as the seeded data makes them: ``cancelled`` items of the line go to an
+        UnSupplied package and every other item to one Picking child (``split_quantities``)."""
         if reading not in SPLIT_READINGS:
             raise ValueError(f"reading must be one of {SPLIT_READINGS}")
         with self.lock:
@@ -137,14 +139,32 @@ class Account:
             line = next(line for line in parent["lines"] if line["orderLineId"] == line_id)
             if not 0 < cancelled < line["quantity"]:
                 raise ValueError(f"line {line_id} has {line['quantity']} items; cancel between 1 and one less")
+            kept = {str(old["orderLineId"]): old["quantity"] - (cancelled if old is line else 0)
+                    for old in parent["lines"]}
+            return self.split_quantities(parent, [kept], {str(line_id): cancelled}, modified_ms, reading)
+
+    def split_quantities(self, parent: dict, packages: list[dict[str, int]], cancelled: dict[str, int],
+                         modified_ms: int, reading: str = "unpacked") -> list[dict]:
+        """``splitPackageByQuantity`` as N11 does it, the quantities already checked: each of ``packages`` (order
+        line id -> items) becomes a Picking child, the items named nowhere one more, and the ``cancelled`` items an
+        UnSupplied package. Every child has a new package id and cargo tracking number and its lines new ids; the
+        parent is retired as in ``split_package``. Returns the children in that order."""
+        with self.lock:
+            by_id = {str(line["orderLineId"]): line for line in parent["lines"]}
+            left = {line_id: line["quantity"] - sum(group.get(line_id, 0) for group in packages)
+                    - cancelled.get(line_id, 0) for line_id, line in by_id.items()}
+            groups = [(group, "Picking") for group in packages]
+            if any(left.values()):
+                groups.append(({line_id: items for line_id, items in left.items() if items}, "Picking"))
+            if cancelled:
+                groups.append((cancelled, "UnSupplied"))
             next_line = max(int(x["orderLineId"]) for p in self.packages for x in p["lines"]) + 1
-            kept = []
-            for offset, old in enumerate(parent["lines"]):
-                quantity = old["quantity"] - cancelled if old is line else old["quantity"]
-                kept.append(_with_quantity(old, next_line + offset, quantity, "Picking"))
-            gone = _with_quantity(line, next_line + len(kept), cancelled, "UnSupplied")
-            children = [self._child(parent, kept, "Picking", modified_ms),
-                        self._child(parent, [gone], "UnSupplied", modified_ms)]
+            children = []
+            for group, status in groups:
+                lines = [_with_quantity(by_id[line_id], next_line + offset, items, status)
+                         for offset, (line_id, items) in enumerate(group.items())]
+                next_line += len(lines)
+                children.append(self._child(parent, lines, status, modified_ms))
             stamp(parent, rules.UNPACKED if reading == "unpacked" else "Cancelled", modified_ms)
             parent["_parent"] = True
             return children
@@ -156,13 +176,16 @@ class Account:
         return package
 
     def _child(self, parent: dict, lines: list[dict], status: str, modified_ms: int) -> dict:
-        """A new package of the parent's order holding ``lines``, created now with a history of its own."""
+        """A new package of the parent's order holding ``lines``, created now with a history and a cargo tracking
+        number of its own."""
         next_id = max(int(p["id"]) for p in self.packages if p["id"] is not None) + 1
         for line in lines:
             line["orderItemLineItemStatusName"] = status
+        tracking = str(CHILD_TRACKING_BASE + next_id)
         child = copy.deepcopy({key: value for key, value in parent.items() if key != "_parent"}) | {
             "id": next_id, "lines": lines, "_created": modified_ms, "shipmentPackageStatus": status,
             "lastModifiedDate": modified_ms, "packageHistories": [{"createdDate": modified_ms, "status": status}],
+            "cargoTrackingNumber": tracking, "cargoTrackingLink": f"https://kargotakip.example.com/{tracking}",
         }
         child |= rules.package_totals(lines)
         self.packages.append(child)

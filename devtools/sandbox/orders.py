@@ -1,4 +1,5 @@
-"""The order side of N11's REST API: the shipment-package listing with its clamps and quirks, and approval."""
+"""The order side of N11's REST API: the shipment-package listing with its clamps and quirks, approval, and the
+split by quantity that cancels what the seller cannot supply."""
 
 from collections.abc import Mapping
 from datetime import datetime
@@ -123,3 +124,88 @@ def _approve_line(account: Account, line_id: Any, now_ms: int) -> str | None:
         stamp(package, PICKING, max(now_ms, package["lastModifiedDate"] + 1))
         return None
     return f"Sipariş kalemi bulunamadı: {line_id}"
+
+
+def split_package_by_quantity(state: SandboxState, account: Account, query: Mapping[str, str], body: Any) -> dict:
+    """POST /rest/delivery/v1/splitPackageByQuantity: split one Picking package by quantity, cancelling items.
+
+    Each ``splitPackages`` entry becomes a Picking child, the items named nowhere one more, the ``cancelledItems``
+    an UnSupplied package; every child has a new package id, cargo tracking number and line ids, and the parent
+    turns Unpacked (``Account.split_quantities``). Refused with N11's words (HTTP 400): a package not in Picking
+    ("Created statülü siparişler bölünemez"), lines of more than one order or package, a cancel without a split
+    ("yalnızca iptal yapılamaz"), more items of a line than were ordered, an unknown line or cancel reason.
+    """
+    split, cancelled = _split_request(body)
+    with account.lock:
+        package = _package_to_split(account, [*(line_id for group in split for line_id in group), *cancelled])
+        for line in package["lines"]:
+            line_id = str(line["orderLineId"])
+            asked = sum(group.get(line_id, 0) for group in split) + cancelled.get(line_id, 0)
+            if asked > line["quantity"]:
+                raise ApiError("IllegalArgumentException", f"{line_id} numaralı kalem için istenen miktar ({asked}) "
+                                                           f"sipariş edilen miktarı ({line['quantity']}) aşamaz.")
+        now_ms = int(datetime.now(ISTANBUL).timestamp() * 1000)
+        children = account.split_quantities(package, split, cancelled, max(now_ms, package["lastModifiedDate"] + 1))
+        answer: dict[str, Any] = {"code": 200, "message": "success"}
+        if account.split_items_listed:
+            answer["splitPackageOrderItems"] = [
+                {"orderNumber": child["orderNumber"], "packageId": child["id"], "orderLineId": line["orderLineId"],
+                 "stockCode": line["stockCode"], "quantity": line["quantity"]}
+                for child in children if child["shipmentPackageStatus"] == PICKING for line in child["lines"]]
+    return answer
+
+
+def _split_request(body: Any) -> tuple[list[dict[str, int]], dict[str, int]]:
+    """The new packages (order line id -> items) and the cancelled items (order line id -> items) of a split body."""
+    if not isinstance(body, dict):
+        raise ApiError("IllegalArgumentException", "İstek gövdesi bir JSON nesnesi olmalıdır.")
+    packages, items = body.get("splitPackages") or [], body.get("cancelledItems") or []
+    if not isinstance(packages, list) or not isinstance(items, list):
+        raise ApiError("IllegalArgumentException", "splitPackages ve cancelledItems birer liste olmalıdır.")
+    split = [_quantities(entry.get("packageDetails") if isinstance(entry, dict) else None, "quantities")
+             for entry in packages]
+    cancelled = _quantities(items, "quantity") if items else {}
+    for item in items:
+        if item.get("cancelReasonId") not in rules.CANCEL_REASONS:
+            raise ApiError("IllegalArgumentException", f"Geçersiz iptal nedeni: {item.get('cancelReasonId')!r}")
+    if not split:
+        raise ApiError("IllegalArgumentException", "Paket bölünmeden yalnızca iptal yapılamaz." if cancelled
+                       else "splitPackages en az bir paket içermelidir.")
+    return split, cancelled
+
+
+def _quantities(entries: Any, field: str) -> dict[str, int]:
+    """order line id -> items of a non-empty list of {orderLineId, <field>}, items at least 1, repeats added up."""
+    if not isinstance(entries, list) or not entries:
+        raise ApiError("IllegalArgumentException", "Her paket en az bir kalem içermelidir (packageDetails).")
+    found: dict[str, int] = {}
+    for entry in entries:
+        line_id = entry.get("orderLineId") if isinstance(entry, dict) else None
+        items = entry.get(field) if isinstance(entry, dict) else None
+        if line_id is None or not isinstance(items, int) or isinstance(items, bool) or items < 1:
+            raise ApiError("IllegalArgumentException", f"Her kalem orderLineId ve 1 veya daha büyük bir {field} "
+                                                       f"içermelidir: {entry!r}")
+        found[str(line_id)] = found.get(str(line_id), 0) + items
+    return found
+
+
+def _package_to_split(account: Account, line_ids: list[str]) -> dict:
+    """The one package holding every named line (a split parent only when no child does), in Picking; N11's
+    refusal otherwise."""
+    holders = {}
+    for line_id in line_ids:
+        listing = [package for package in account.packages
+                   if any(str(line["orderLineId"]) == line_id for line in package["lines"])]
+        holder = min(listing, key=lambda package: bool(package.get("_parent")), default=None)  # a child first
+        if holder is None:
+            raise ApiError("IllegalArgumentException", f"Sipariş kalemi bulunamadı: {line_id}")
+        holders[id(holder)] = holder
+    if len({package["orderNumber"] for package in holders.values()}) > 1:
+        raise ApiError("IllegalArgumentException", "Bir istekte yalnızca bir siparişin paketi bölünebilir.")
+    if len(holders) > 1:
+        raise ApiError("IllegalArgumentException", "Bir istekte yalnızca bir paket bölünebilir.")
+    [package] = holders.values()
+    status = rules.canonical_status(package["shipmentPackageStatus"])
+    if status != PICKING:
+        raise ApiError("IllegalArgumentException", f"{status} statülü siparişler bölünemez")
+    return package

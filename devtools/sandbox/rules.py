@@ -20,6 +20,7 @@ PACKAGE_STATUSES = ("Created", "Picking", "Shipped", "Delivered", "Cancelled", "
 UNPACKED = "Unpacked"
 DEAD = ("Cancelled", "UnSupplied")
 SENDERS = ("SELLER", "N11")
+CANCEL_REASONS = (61, 62, 63, 64, 65)  # out of stock, defective, wrong price, force majeure, other
 
 MAX_PRODUCT_PAGE = 250
 MAX_PACKAGE_PAGE = 100

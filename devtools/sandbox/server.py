@@ -73,6 +73,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/ms/product/task-details/page-query"): tasks.task_details,
     ("GET", "/rest/delivery/v1/shipmentPackages"): orders.shipment_packages,
     ("PUT", "/rest/order/v1/update"): orders.update_order_lines,
+    ("POST", "/rest/delivery/v1/splitPackageByQuantity"): orders.split_package_by_quantity,
     ("GET", "/cdn/categories"): catalog.categories,
     ("GET", "/cdn/category/{categoryId}/attribute"): catalog.category_attributes,
 }

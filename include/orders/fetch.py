@@ -36,6 +36,12 @@ def fetch_senders(client: N11Client, store: StoreConfig, window: Window) -> tupl
     return packages, pages
 
 
+def read_order(client: N11Client, order_number: str, sender: str | None) -> list[dict]:
+    """Every package of one order as N11 shows it now (split parents and children too), each marked with the
+    order's ``sender`` as the windows mark theirs (None when the shop does not know it)."""
+    return [{**package, "sender": sender} for package in client.order_packages(order_number, sender or "ALL")]
+
+
 def fetch_window(client: N11Client, store: StoreConfig, window: Window) -> tuple[list[dict], int]:
     """Every package of the window, one request series per status (N11 takes one per request); and the
     number of pages read.

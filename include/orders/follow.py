@@ -22,7 +22,7 @@ from sqlalchemy import Engine, and_, or_, select, update
 
 from include.clock import utcnow
 from include.orders.canary import RAISED_FOR
-from include.orders.fetch import read_failure
+from include.orders.fetch import read_failure, read_order
 from include.orders.load import load_packages
 from include.orders.status import DEAD, OPEN, UNPACKED
 from include.settings import StoreConfig
@@ -66,9 +66,8 @@ def follow_open_orders(engine: Engine, client: N11Client, store: StoreConfig,
         for number, sender in sorted({(number, sender) for package_id, number, sender in batch
                                       if _needs_order(answered.get(package_id))}):
             with _named(store, f"order {number}"):
-                found = client.order_packages(number, sender or "ALL")
+                packages += read_order(client, number, sender)
             summary.requests += 1
-            packages += [{**package, "sender": sender} for package in found]
         counts = load_packages(engine, store, packages, "look-up of open orders", _followed(store.slug, senders, now))
         summary.packages += len(batch)
         summary.orders_changed += counts.orders_updated

@@ -18,9 +18,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
@@ -57,11 +57,22 @@ PRICE_STOCK_UPDATE = "/ms/product/tasks/price-stock-update"
 PRODUCT_UPDATE = "/ms/product/tasks/product-update"
 TASK_DETAILS = "/ms/product/task-details/page-query"
 ORDER_UPDATE = "/rest/order/v1/update"
+SPLIT_BY_QUANTITY = "/rest/delivery/v1/splitPackageByQuantity"
 CATEGORIES = "/cdn/categories"
 CATEGORY_ATTRIBUTES = "/cdn/category/{id}/attribute"
 PRODUCT_CREATE = "/ms/product/tasks/product-create"
 
 _SAFE_WRITE_RETRY = frozenset({429, 503})
+# N11's reasons for items the seller cannot supply (``cancelReasonId``)
+CANCEL_REASONS = {61: "out of stock", 62: "defective", 63: "wrong price", 64: "force majeure", 65: "other"}
+
+
+class CancelledItem(NamedTuple):
+    """Items of one order line the seller cannot supply, and N11's reason id for it (``CANCEL_REASONS``)."""
+
+    order_line_id: str
+    quantity: int
+    reason_id: int = 61
 
 
 @dataclass(frozen=True)
@@ -125,7 +136,7 @@ class _Retryable(Exception):
 
 
 class N11Client:
-    """N11's seller API: credential checks, product and order reads, product write tasks."""
+    """N11's seller API: credential checks, product and order reads, product write tasks, order actions."""
 
     def __init__(self, api_key: str, api_secret: str, base_url: str = DEFAULT_BASE_URL,
                  settings: ClientSettings | None = None):
@@ -263,10 +274,62 @@ class N11Client:
         """
         if not line_ids:
             raise ValueError("approve_lines needs at least one order line id")
-        payload = {"lines": [{"lineId": int(i) if str(i).isdigit() else i} for i in line_ids], "status": "Picking"}
+        payload = {"lines": [{"lineId": _line_id(i)} for i in line_ids], "status": "Picking"}
         body = self._request("PUT", ORDER_UPDATE, payload=payload, idempotent=False)
         return [{"lineId": str(item.get("lineId", item.get("orderLineId"))), "status": _norm(item.get("status")),
                  "reasons": _reasons(item)} for item in self._content(body, ORDER_UPDATE) if isinstance(item, dict)]
+
+    def split_package_by_quantity(self, split_packages: Sequence[Mapping[str, int]],
+                                  cancelled: Sequence[CancelledItem] = ()) -> dict:
+        """Split one Picking package by quantity, cancelling the ``cancelled`` items ("tedarik edememe").
+
+        Each of ``split_packages`` (order line id -> items) becomes a new package, what none names one more, the
+        cancelled items an UnSupplied package; N11 gives the split lines new ids. N11 takes one package of one order
+        per call and a cancel only with a split. Returns ``{"message": str | None, "items": [{"orderNumber",
+        "packageId", "orderLineId", "stockCode", "quantity"}] | None}``, ids as strings; ``items`` is None when N11
+        leaves ``splitPackageOrderItems`` out (an opt-in on some accounts). Not idempotent: an unknown outcome raises
+        ``N11Unavailable`` or ``N11BadResponse`` and must be looked up, not sent again.
+        """
+        if not split_packages or not all(split_packages):
+            raise ValueError("split_package_by_quantity needs at least one new package, each with an order line")
+        quantities = [items for package in split_packages for items in package.values()]
+        quantities += [item.quantity for item in cancelled]
+        if any(isinstance(items, bool) or not isinstance(items, int) or items < 1 for items in quantities):
+            raise ValueError(f"every quantity must be a whole number of at least 1, got {quantities}")
+        unknown = [item.reason_id for item in cancelled if item.reason_id not in CANCEL_REASONS]
+        if unknown:
+            raise ValueError(f"cancel reason ids {unknown} are not N11's ({sorted(CANCEL_REASONS)})")
+        payload = {
+            "splitPackages": [{"packageDetails": [{"orderLineId": _line_id(line), "quantities": items}
+                                                  for line, items in package.items()]} for package in split_packages],
+            "cancelledItems": [{"orderLineId": _line_id(item.order_line_id), "quantity": item.quantity,
+                                "cancelReasonId": item.reason_id} for item in cancelled],
+        }
+        body = self._request("POST", SPLIT_BY_QUANTITY, payload=payload, idempotent=False)
+        if not isinstance(body, dict):
+            raise N11BadResponse(f"N11 answered {SPLIT_BY_QUANTITY} with {self._excerpt(body)}, not a JSON object")
+        code, message = body.get("code"), body.get("errorMessage") or body.get("message")
+        if _norm(body.get("status")) == "FAILURE" or (isinstance(code, int) and 400 <= code < 500):
+            words = self._clean(str(message or body.get("errorCode") or "no reason given"))[:300]
+            raise N11RequestRefused(f"N11 refused POST {SPLIT_BY_QUANTITY} (HTTP 200, code {code}): {words}",
+                                    status=200, n11_message=words)
+        if code is not None and code != 200:
+            raise N11BadResponse(f"N11 answered {SPLIT_BY_QUANTITY} with code {self._clean(repr(code))[:50]}: "
+                                 f"{self._excerpt(body)}")
+        items = body.get("splitPackageOrderItems")
+        return {"message": None if message is None else self._clean(str(message)),
+                "items": None if items is None else self._split_items(items)}
+
+    def _split_items(self, items: Any) -> list[dict]:
+        """``splitPackageOrderItems``, each with its order line id and a whole quantity, ids as strings."""
+        if not isinstance(items, list) or not all(
+                isinstance(item, dict) and item.get("orderLineId") is not None and isinstance(item.get("quantity"), int)
+                and not isinstance(item["quantity"], bool) for item in items):
+            raise N11BadResponse(f"N11 answered {SPLIT_BY_QUANTITY} with splitPackageOrderItems that are not a list "
+                                 f"of order lines with their quantities: {self._excerpt(items)}")
+        return [{"orderNumber": _id_text(item.get("orderNumber")), "packageId": _id_text(item.get("packageId")),
+                 "orderLineId": str(item["orderLineId"]), "stockCode": _id_text(item.get("stockCode")),
+                 "quantity": item["quantity"]} for item in items]
 
     # --- categories and product creation --------------------------------------------------------------------
 
@@ -490,6 +553,15 @@ def _reasons(item: dict) -> list[str]:
         return [str(reason) for reason in found if reason]
     text = item.get("reason") or item.get("message")
     return [str(text)] if text else []
+
+
+def _line_id(line_id: str) -> int | str:
+    """An order line id as N11 takes it: a number when it is one."""
+    return int(line_id) if str(line_id).isdigit() else line_id
+
+
+def _id_text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _norm(status: Any) -> str:

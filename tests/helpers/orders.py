@@ -1,20 +1,25 @@
 """The order sync's test data and runs: wire packages, a month of sandbox orders under either reading of N11's
 date filter, an N11 client without throttling, full runs (windows, then the follow-up of open orders), table
-snapshots and what the shop must hold; the approval helpers (a busy account, the shop's requests, what was sent)."""
+snapshots and what the shop must hold; the approval and cancel helpers (a busy account, the shop's requests, runs,
+what was sent)."""
 
 from __future__ import annotations
 
 import copy
+import threading
+from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Engine, insert, select
 
 from devtools.sandbox import Account, N11Sandbox, generate_account
-from devtools.sandbox.rules import canonical_status
+from devtools.sandbox.rules import canonical_status, line_amount, package_totals
 from include.clock import from_ms, to_ms
 from include.orders import approve
 from include.orders.approve import approve_orders
+from include.orders.cancel import CancelSummary, cancel_lines
 from include.orders.run import WindowsSummary, load_orders
 from include.settings import StoreConfig
 from include.tables import n11_order_actions, n11_order_lines, n11_order_packages, n11_orders
@@ -227,6 +232,24 @@ def add_package(account: Account, order_number: str, modified_ms: int, *, lines:
     return template
 
 
+def at_once(work: Callable[[], object], times: int = 3) -> list[Exception]:
+    """Run ``work`` in ``times`` threads at once, as overlapping runs do; the errors they raised."""
+    errors: list[Exception] = []
+
+    def one() -> None:
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 # --- approval ----------------------------------------------------------------------------------------------
 
 UPDATE = "/rest/order/v1/update"
@@ -243,22 +266,20 @@ def busy_account() -> Account:
 
 def run(n11: N11Sandbox, shop: Engine, store=STORE) -> approve.ApprovalSummary:
     """One approval run of the store."""
-    client = N11Client(TEST_KEY, TEST_SECRET, n11.url, FAST)
-    try:
+    with closing(N11Client(TEST_KEY, TEST_SECRET, n11.url, FAST)) as client:
         return approve_orders(shop, client, store)
-    finally:
-        client.close()
 
 
 def sent_lines(n11: N11Sandbox) -> list[str]:
     return [str(line["lineId"]) for call in n11.calls("PUT", UPDATE) for line in call.body["lines"]]
 
 
-def request(shop: Engine, *line_ids: str, action: str = "approve", store: str = STORE.slug) -> None:
-    """What the shop does: insert rows into n11_order_actions (requested_at left to the DAG)."""
+def request(shop: Engine, *line_ids: str, action: str = "approve", store: str = STORE.slug, **fields) -> None:
+    """What the shop does: insert rows into n11_order_actions (requested_at left to the DAG), with ``fields`` such
+    as a cancel's ``quantity`` and ``cancel_reason``."""
     with shop.begin() as conn:
         conn.execute(insert(n11_order_actions), [{"store": store, "order_line_id": line, "action": action,
-                                                  "requested_by": "back office"} for line in line_ids])
+                                                  "requested_by": "back office", **fields} for line in line_ids])
 
 
 def created_seller_lines(shop: Engine) -> list[str]:
@@ -267,3 +288,69 @@ def created_seller_lines(shop: Engine) -> list[str]:
     with shop.connect() as conn:
         return sorted(conn.execute(select(lines.c.order_line_id).join(orders, of_order).where(
             lines.c.store == STORE.slug, lines.c.status == "Created", orders.c.sender == "SELLER")).scalars())
+
+
+# --- cancels ------------------------------------------------------------------------------------------------
+
+SPLIT = "/rest/delivery/v1/splitPackageByQuantity"
+
+
+def new_order(n11: N11Sandbox, number: str, *items: int, status: str = "Picking", sender: str = "SELLER") -> dict:
+    """A new order on N11: one package in ``status``, modified a minute ago, whose lines hold these items."""
+    modified = int(datetime.now(UTC).timestamp() * 1000) - 60_000
+    package = add_package(account_of(n11), number, modified, lines=len(items), shipmentPackageStatus=status,
+                          _sender=sender, sender=sender)
+    package["lines"] = package["lines"][:len(items)]
+    for line, quantity in zip(package["lines"], items, strict=True):
+        line.update(quantity=quantity, orderItemLineItemStatusName=status)
+        line["sellerInvoiceAmount"] = line_amount(line)
+    package.update(package_totals(package["lines"]))
+    return package
+
+
+def shop_order(shop: Engine, number: str) -> dict:
+    """An order as the shop holds it: its status and totals, packages (status, tracking) and lines (package,
+    status, items)."""
+    with shop.connect() as conn:
+        order = conn.execute(select(n11_orders.c.status, n11_orders.c.total_amount, n11_orders.c.invoice_total)
+                             .where(n11_orders.c.store == STORE.slug, n11_orders.c.order_number == number)).one()
+        packages = conn.execute(select(n11_order_packages.c.package_id, n11_order_packages.c.status,
+                                       n11_order_packages.c.cargo_tracking_number)
+                                .where(n11_order_packages.c.store == STORE.slug,
+                                       n11_order_packages.c.order_number == number)).all()
+        lines = conn.execute(select(n11_order_lines.c.order_line_id, n11_order_lines.c.package_id,
+                                    n11_order_lines.c.status, n11_order_lines.c.quantity)
+                             .where(n11_order_lines.c.store == STORE.slug,
+                                    n11_order_lines.c.order_number == number)).all()
+    return {"order": tuple(order), "packages": {p[0]: tuple(p[1:]) for p in packages},
+            "lines": {line[0]: tuple(line[1:]) for line in lines}}
+
+
+def n11_order(n11: N11Sandbox, number: str) -> dict:
+    """An order that still ships something (Picking) as N11 holds it, in ``shop_order``'s shape: a split parent's
+    lines Unpacked, the others under the package that lists them, the totals over the live lines."""
+    packages = account_of(n11).package(number)
+    lines, live = {}, []
+    for package in sorted(packages, key=lambda p: not p.get("_parent")):  # children last: they hold the lines
+        status = canonical_status(package["shipmentPackageStatus"])
+        for line in package["lines"]:
+            lines[str(line["orderLineId"])] = (str(package["id"]), status, line["quantity"])
+            if not package.get("_parent") and status not in ("Cancelled", "UnSupplied"):
+                live.append(line)
+    total = sum((line["price"] * line["quantity"] for line in live), 0)
+    invoiced = sum((line["sellerInvoiceAmount"] for line in live), 0)
+    return {"order": ("Picking", total, invoiced),
+            "packages": {str(p["id"]): (canonical_status(p["shipmentPackageStatus"]), p["cargoTrackingNumber"])
+                         for p in packages},
+            "lines": lines}
+
+
+def cancel_run(n11: N11Sandbox, shop: Engine, store=STORE, secret: str = TEST_SECRET) -> CancelSummary:
+    """One cancel run of the store."""
+    with closing(N11Client(TEST_KEY, secret, n11.url, FAST)) as client:
+        return cancel_lines(shop, client, store)
+
+
+def split_bodies(n11: N11Sandbox) -> list[dict]:
+    """What the cancels sent to N11, in order."""
+    return [call.body for call in n11.calls("POST", SPLIT)]

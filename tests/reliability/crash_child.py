@@ -1,9 +1,10 @@
 """A sync run in a child process that stops at a chosen point and waits to be killed (SIGKILL by the test).
 
-``python -m tests.reliability.crash_child orders|push SANDBOX_URL SHOP_DB_PATH``, with the API key and secret in
-``N11_APPKEY`` and ``N11_APPSECRET``: prints ``READY`` at the point and sleeps. ``orders`` stops while writing
-the second window (its rows written, not committed); ``push`` stops after the first batch was sent and its
-receipt recorded; ``approve`` stops after N11 approved the first batch of lines, before its results are recorded.
+``python -m tests.reliability.crash_child orders|push|approve|cancel SANDBOX_URL SHOP_DB_PATH``, with the API key
+and secret in ``N11_APPKEY`` and ``N11_APPSECRET``: prints ``READY`` at the point and sleeps. ``orders`` stops
+while writing the second window (its rows written, not committed); ``push`` stops after the first batch was sent
+and its receipt recorded; ``approve`` stops after N11 approved the first batch of lines, before its results are
+recorded; ``cancel`` stops after N11 split the first package, before its result is recorded.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from datetime import date
 from types import SimpleNamespace
 
-from include.orders import approve
+from include.orders import approve, cancel
 from include.orders import load as order_load
 from include.orders import run as orders_run
 from include.products import push
@@ -58,6 +59,9 @@ def main(mode: str, url: str, db: str) -> None:
     elif mode == "approve":
         client.approve_lines = stop_after_call(client.approve_lines, 1)
         approve.approve_orders(engine, client, STORE)
+    elif mode == "cancel":
+        client.split_package_by_quantity = stop_after_call(client.split_package_by_quantity, 1)
+        cancel.cancel_lines(engine, client, STORE)
     else:
         steps.start(engine, client, STORE, "run-1")
         steps.plan(engine, client, STORE, "run-1", steps.RunOptions())

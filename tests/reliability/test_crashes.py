@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from devtools.sandbox import N11Sandbox, SandboxState
-from include.orders import approve
+from include.orders import approve, cancel
 from include.orders.windows import order_windows
 from include.products import run as steps
 from include.shop_db import dispose_engines, engine_for
@@ -29,13 +29,18 @@ from tests.helpers.orders import (
     READINGS,
     STORE,
     busy_account,
+    cancel_run,
     created_seller_lines,
     expected,
     month_account,
+    n11_order,
+    new_order,
     request,
     run,
     sent_lines,
+    shop_order,
     snapshot,
+    split_bodies,
     stored,
     sync,
 )
@@ -152,3 +157,27 @@ def test_an_approval_killed_after_n11_took_it_is_never_sent_again_and_is_settled
             results = set(conn.execute(select(n11_order_actions.c.result)).scalars())
         assert results == {"accepted"}
         record("approval killed mid-call", lines=len(lines), sent_twice=0)
+
+
+def test_a_cancel_killed_after_n11_took_it_is_never_sent_again_and_the_shop_ends_holding_the_split(shop, monkeypatch):
+    with N11Sandbox(SandboxState([busy_account()])).start() as sandbox:
+        package = new_order(sandbox, "3000000000001", 3, 1)
+        engine = engine_for(shop)
+        now = datetime.now(UTC)
+        sync(sandbox, engine, now - timedelta(days=3), now, now=now + timedelta(hours=1))
+        line = str(package["lines"][0]["orderLineId"])
+        request(engine, line, action="cancel", quantity=2)
+
+        kill_at_stop("cancel", sandbox, shop)
+        assert len(split_bodies(sandbox)) == 1 and package["shipmentPackageStatus"] == "Unpacked"
+        assert cancel_run(sandbox, engine).sent == 0  # claimed, no answer: not sent again
+        monkeypatch.setattr(cancel, "SETTLE", timedelta(0))
+        settled = cancel_run(sandbox, engine)
+
+        assert (settled.settled, settled.sent, settled.reread) == (1, 0, 1) and len(split_bodies(sandbox)) == 1
+        with engine.connect() as conn:
+            results = set(conn.execute(select(n11_order_actions.c.result)).scalars())
+        assert results == {"accepted"}
+        held = shop_order(engine, "3000000000001")
+        assert held == n11_order(sandbox, "3000000000001") and len(held["lines"]) == 5  # 2 old, 3 new: none lost
+        record("cancel killed after N11 split the package", cancels=1, sent_twice=0, lines_lost=0)

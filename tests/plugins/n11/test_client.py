@@ -13,7 +13,15 @@ from urllib.parse import quote, quote_plus, urlencode
 import pytest
 
 from devtools.sandbox import FaultConfig, N11Sandbox
-from n11.client import PRICE_STOCK_UPDATE, PRODUCT_QUERY, SHIPMENT_PACKAGES, ClientSettings, N11Client
+from n11.client import (
+    PRICE_STOCK_UPDATE,
+    PRODUCT_QUERY,
+    SHIPMENT_PACKAGES,
+    SPLIT_BY_QUANTITY,
+    CancelledItem,
+    ClientSettings,
+    N11Client,
+)
 from n11.errors import (
     SCRUBBED,
     WITHHELD,
@@ -344,3 +352,80 @@ def test_a_number_that_is_not_finite_is_refused_naming_the_endpoint(constant):
     server = HostileServer(lambda request: Answer(200, body, {"Content-Type": "application/json"}))
     with server, pytest.raises(N11BadResponse, match=f"{SHIPMENT_PACKAGES} answered {constant} where a number"):
         N11Client(TEST_KEY, TEST_SECRET, server.url, FAST).shipment_packages_page(0, status="Created")
+
+
+# --- splitting a package by quantity (cancelling what cannot be supplied) ------------------------------------
+
+def picking_line(sandbox, quantity: int = 3) -> dict:
+    """The first line of a seller package in Picking, holding ``quantity`` items."""
+    line = next(p["lines"][0] for p in sandbox.state.account(TEST_KEY).packages
+                if p["shipmentPackageStatus"] == "Picking" and p["_sender"] == "SELLER")
+    line["quantity"] = quantity
+    return line
+
+
+def test_a_split_with_a_cancel_sends_n11s_body_and_answers_the_new_lines_with_ids_as_strings(sandbox):
+    line = picking_line(sandbox)
+    line_id = str(line["orderLineId"])
+
+    answer = client_for(sandbox).split_package_by_quantity([{line_id: 2}], [CancelledItem(line_id, 1, 62)])
+
+    [call] = sandbox.calls("POST", SPLIT_BY_QUANTITY)
+    assert call.body == {"splitPackages": [{"packageDetails": [{"orderLineId": int(line_id), "quantities": 2}]}],
+                         "cancelledItems": [{"orderLineId": int(line_id), "quantity": 1, "cancelReasonId": 62}]}
+    [item] = answer["items"]
+    assert answer["message"] == "success" and item["quantity"] == 2 and item["stockCode"] == line["stockCode"]
+    assert all(isinstance(item[key], str) for key in ("orderNumber", "packageId", "orderLineId"))
+    assert item["orderLineId"] != line_id
+
+
+def test_a_split_answer_without_the_opt_in_list_has_no_items(sandbox):
+    sandbox.state.account(TEST_KEY).split_items_listed = False
+    line_id = str(picking_line(sandbox)["orderLineId"])
+    answer = client_for(sandbox).split_package_by_quantity([{line_id: 1}], [CancelledItem(line_id, 2)])
+    assert answer == {"message": "success", "items": None}
+
+
+def test_a_split_n11_refuses_is_a_refused_request_with_n11s_words_sent_once(sandbox):
+    line_id = str(picking_line(sandbox, 1)["orderLineId"])
+    with pytest.raises(N11RequestRefused, match="sipariş edilen miktarı \\(1\\) aşamaz") as err:
+        client_for(sandbox).split_package_by_quantity([{line_id: 1}], [CancelledItem(line_id, 1)])
+    assert err.value.status == 400 and len(sandbox.calls("POST", SPLIT_BY_QUANTITY)) == 1
+
+
+@pytest.mark.parametrize(("fault", "error"), [("500", N11Unavailable), ("502", N11Unavailable),
+                                              ("reset", N11Unavailable), ("truncated", N11BadResponse)])
+def test_a_split_whose_outcome_is_unknown_is_not_sent_again(sandbox, fault, error):
+    line_id = str(picking_line(sandbox)["orderLineId"])
+    sandbox.faults = FaultConfig(rate=1.0, kinds=(fault,), paths=(SPLIT_BY_QUANTITY,))
+    with pytest.raises(error, match=SPLIT_BY_QUANTITY):
+        client_for(sandbox).split_package_by_quantity([{line_id: 2}], [CancelledItem(line_id, 1)])
+    assert len(sandbox.calls("POST", SPLIT_BY_QUANTITY)) == 1
+
+
+@pytest.mark.parametrize(("answer", "error", "words"), [
+    ({"code": 400, "status": "failure", "errorMessage": "Paket bulunamadı"}, N11RequestRefused, "Paket bulunamadı"),
+    ({"code": 500, "message": "?"}, N11BadResponse, "with code 500"),
+    ([], N11BadResponse, "not a JSON object"),
+    ({"code": 200, "splitPackageOrderItems": [{"orderLineId": 5}]}, N11BadResponse, "with their quantities"),
+    ({"code": 200, "splitPackageOrderItems": {"orderLineId": 5, "quantity": 1}}, N11BadResponse, "not a list"),
+], ids=["failure with http 200", "another code", "a list", "an item without quantity", "items not a list"])
+def test_a_split_answer_that_says_failure_or_cannot_be_read_is_an_error_naming_the_endpoint(answer, error, words):
+    with HostileServer(lambda request: json_answer(answer)) as server:
+        with pytest.raises(error, match=words) as err:
+            N11Client(TEST_KEY, TEST_SECRET, server.url, FAST).split_package_by_quantity(
+                [{"11": 1}], [CancelledItem("11", 1)])
+        assert len(server.received) == 1
+    assert SPLIT_BY_QUANTITY in str(err.value)
+
+
+@pytest.mark.parametrize(("split", "cancelled", "words"), [
+    ([], [CancelledItem("11", 1)], "at least one new package"),
+    ([{}], [], "at least one new package"),
+    ([{"11": 0}], [], "at least 1"),
+    ([{"11": 1}], [CancelledItem("11", 1, 66)], "not N11's"),
+])
+def test_a_split_n11_could_not_take_is_a_programming_error_and_sends_nothing(sandbox, split, cancelled, words):
+    with pytest.raises(ValueError, match=words):
+        client_for(sandbox).split_package_by_quantity(split, cancelled)
+    assert sandbox.calls("POST", SPLIT_BY_QUANTITY) == []
