@@ -8,7 +8,8 @@ it twice; the row is sent again only when the shop changes ``invoice_url``. N11'
 refused, ``sent_at`` left empty): a URL N11 would not take (not https, longer than 2048 characters, spaces) and
 an order the shop does not hold for this store. A send without a usable answer is ``unknown`` and is not sent
 again by itself: N11 has no call to read a link back, so the operator checks N11's panel and clears ``sent_url``
-to send it again (docs/OPERATIONS.md, "Invoice links").
+to send it again (docs/OPERATIONS.md, "Invoice links"). A send whose worker died mid-call becomes ``unknown`` the
+same way once ``SETTLE`` has passed.
 
 No public source shows SaveLinkSellerInvoice working on production.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, exists, or_, select, update
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 invoices, orders = n11_order_invoices, n11_orders
 ACCEPTED, FAILED, REFUSED, UNKNOWN = "accepted", "failed", "refused", "unknown"
 MAX_SENDS = 500  # links sent per run, one call each; the rest wait for the next run
+SETTLE = timedelta(minutes=15)  # a claimed send without an answer after this long belongs to a worker that died
 
 
 @dataclass
@@ -40,19 +42,21 @@ class InvoiceLinksSummary:
 
     store: str
     refused: int = 0
+    lost: int = 0  # sends of earlier runs that never got an answer: now unknown
     sent: int = 0
     accepted: int = 0
     failed: int = 0
     unknown: int = 0
 
     def idle_reason(self) -> str | None:
-        if self.sent or self.refused:
+        if self.sent or self.refused or self.lost:
             return None
         return f"store {self.store!r}: no new or changed invoice link waits in n11_order_invoices"
 
     def log_line(self) -> str:
         return (f"store {self.store!r}, invoice links: sent {self.sent}, accepted {self.accepted}, failed "
-                f"{self.failed}, outcome unknown {self.unknown}; refused without sending {self.refused}")
+                f"{self.failed}, outcome unknown {self.unknown}; refused without sending {self.refused}; earlier sends "
+                f"without an answer {self.lost}")
 
     def counts(self) -> dict[str, int]:
         return {key: value for key, value in asdict(self).items() if isinstance(value, int)}
@@ -63,6 +67,7 @@ def send_invoice_links(engine: Engine, soap: N11SoapClient, store: StoreConfig) 
     slug = store.slug
     summary = InvoiceLinksSummary(slug)
     with engine.begin() as conn:
+        summary.lost = mark_lost(conn, slug, utcnow())
         summary.refused = refuse_bad_rows(conn, slug, utcnow())
     with engine.connect() as conn:
         waiting = conn.execute(select(invoices.c.order_number, invoices.c.invoice_url, invoices.c.invoice_number,
@@ -94,6 +99,22 @@ def refuse_bad_rows(conn: Connection, slug: str, now: datetime) -> int:
         ).values(sent_url=row.invoice_url, attempt_id=None, sent_at=None, result=REFUSED, reason=reason,
                  answered_at=now)).rowcount
     return refused
+
+
+def mark_lost(conn: Connection, slug: str, now: datetime) -> int:
+    """Turn the sends claimed more than ``SETTLE`` ago that never got an answer into ``unknown``."""
+    lost = conn.execute(select(invoices.c.order_number, invoices.c.sent_at).where(
+        invoices.c.store == slug, invoices.c.sent_at < now - SETTLE, invoices.c.result.is_(None))).all()
+    for row in lost:
+        log.error("store %r: the invoice link of order %s was sent at %s UTC and never answered", slug,
+                  row.order_number, f"{row.sent_at:%Y-%m-%d %H:%M:%S}")
+        conn.execute(update(invoices).where(
+            invoices.c.store == slug, invoices.c.order_number == row.order_number, invoices.c.sent_at == row.sent_at,
+            invoices.c.result.is_(None)).values(
+            result=UNKNOWN, answered_at=now,
+            reason=f"sent at {row.sent_at:%Y-%m-%d %H:%M:%S} UTC without an answer (the run stopped mid-call). Not "
+                   "sent again by itself: check the order in N11's panel, and clear sent_url to send the link again"))
+    return len(lost)
 
 
 def send_one(engine: Engine, soap: N11SoapClient, slug: str, row, summary: InvoiceLinksSummary) -> None:
