@@ -152,6 +152,16 @@ n11_order_lines = Table(
     Column("loaded_at", UtcDateTime, nullable=False),
 )
 
+
+def _sent_once() -> list[Column]:
+    """How a row the shop asks the DAG to send to N11 is sent once: the send that claimed it, when, N11's answer."""
+    return [Column("attempt_id", String(36)),  # the send that claimed the row
+            Column("sent_at", UtcDateTime),
+            Column("answered_at", UtcDateTime),
+            Column("result", String(16), index=True),  # NULL: waiting or being sent; accepted, failed, refused, unknown
+            Column("reason", Text)]  # N11's reason (Turkish, as N11 wrote it) or why the DAG refused or could not tell
+
+
 # What the shop asks N11 to do with an order line: ``approve`` (Created to Picking; include/orders/approve.py) or
 # ``cancel`` (items it cannot supply, with ``quantity`` and ``cancel_reason``; include/orders/cancel.py). Inserted by
 # the shop, or by the orders DAG itself while the store's auto_approve_orders is on (requested_by "auto"). The DAG
@@ -165,11 +175,7 @@ n11_order_actions = Table(
     Column("action", ExactString(32), primary_key=True),  # exact: "Approve " is not "approve" on MariaDB either
     Column("requested_by", String(64)),
     Column("requested_at", UtcDateTime),  # the DAG fills it when the shop left it empty
-    Column("attempt_id", String(36)),  # the send that claimed the row
-    Column("sent_at", UtcDateTime),
-    Column("answered_at", UtcDateTime),
-    Column("result", String(16), index=True),  # NULL: waiting or being sent; accepted, failed, refused, unknown
-    Column("reason", Text),  # N11's reason (Turkish, as N11 wrote it) or why the DAG refused or could not tell
+    *_sent_once(),
     Column("quantity", Integer),  # cancel: how many items of the line; NULL: all of them
     Column("cancel_reason", Integer),  # cancel: N11's reason id, 61 out of stock (NULL), 62, 63, 64, 65
 )
@@ -191,11 +197,7 @@ n11_order_invoices = Table(
     Column("invoice_date", UtcDateTime),
     Column("requested_at", UtcDateTime),  # the DAG fills it when the shop left it empty
     Column("sent_url", InvoiceUrl),
-    Column("attempt_id", String(36)),
-    Column("sent_at", UtcDateTime),
-    Column("answered_at", UtcDateTime),
-    Column("result", String(16), index=True),
-    Column("reason", Text),
+    *_sent_once(),
 )
 
 # N11's return claims (ReturnService.ClaimReturnList), one per returned product line of an order, loaded by every
@@ -253,11 +255,7 @@ n11_return_actions = Table(
     Column("note", Text),
     Column("requested_by", String(64)),
     Column("requested_at", UtcDateTime),
-    Column("attempt_id", String(36)),
-    Column("sent_at", UtcDateTime),
-    Column("answered_at", UtcDateTime),
-    Column("result", String(16), index=True),
-    Column("reason", Text),
+    *_sent_once(),
 )
 
 # N11's reasons for denying a return claim (ReturnService.ClaimReturnDenyReasonTypes): N11's, as the categories are,

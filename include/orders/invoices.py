@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, exists, or_, select, update
 
 from include.clock import utcnow
+from include.sends import ACCEPTED, FAILED, REFUSED, UNKNOWN, SendSummary
 from include.settings import StoreConfig
 from include.tables import n11_order_invoices, n11_orders
 from n11.errors import N11AuthError, N11BadResponse, N11RequestRefused, N11Unavailable
@@ -31,22 +32,15 @@ from n11.soap import N11SoapClient, invoice_url_problem
 
 log = logging.getLogger(__name__)
 invoices, orders = n11_order_invoices, n11_orders
-ACCEPTED, FAILED, REFUSED, UNKNOWN = "accepted", "failed", "refused", "unknown"
 MAX_SENDS = 500  # links sent per run, one call each; the rest wait for the next run
 SETTLE = timedelta(minutes=15)  # a claimed send without an answer after this long belongs to a worker that died
 
 
 @dataclass
-class InvoiceLinksSummary:
+class InvoiceLinksSummary(SendSummary):
     """What one run did with the shop's invoice links (counts only)."""
 
-    store: str
-    refused: int = 0
     lost: int = 0  # sends of earlier runs that never got an answer: now unknown
-    sent: int = 0
-    accepted: int = 0
-    failed: int = 0
-    unknown: int = 0
 
     def idle_reason(self) -> str | None:
         if self.sent or self.refused or self.lost:
@@ -54,12 +48,7 @@ class InvoiceLinksSummary:
         return f"store {self.store!r}: no new or changed invoice link waits in n11_order_invoices"
 
     def log_line(self) -> str:
-        return (f"store {self.store!r}, invoice links: sent {self.sent}, accepted {self.accepted}, failed "
-                f"{self.failed}, outcome unknown {self.unknown}; refused without sending {self.refused}; earlier sends "
-                f"without an answer {self.lost}")
-
-    def counts(self) -> dict[str, int]:
-        return {key: value for key, value in asdict(self).items() if isinstance(value, int)}
+        return f"store {self.store!r}, invoice links: {self.told()}; earlier sends without an answer {self.lost}"
 
 
 def send_invoice_links(engine: Engine, soap: N11SoapClient, store: StoreConfig) -> InvoiceLinksSummary:
@@ -147,8 +136,7 @@ def send_one(engine: Engine, soap: N11SoapClient, slug: str, row, summary: Invoi
     with engine.begin() as conn:
         conn.execute(update(invoices).where(key, invoices.c.attempt_id == attempt)
                      .values(result=result, reason=reason, answered_at=utcnow()))
-    summary.sent += 1
-    setattr(summary, result, getattr(summary, result) + 1)
+    summary.tally(result)
 
 
 def _waiting(slug: str):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, select, update
@@ -35,6 +35,7 @@ from include.returns.fetch import Period, fetch_order
 from include.returns.load import load_claims
 from include.returns.reasons import deny_reasons
 from include.returns.transform import FINAL
+from include.sends import ACCEPTED, FAILED, REFUSED, UNKNOWN, SendSummary
 from include.settings import StoreConfig
 from include.tables import n11_return_actions, n11_returns
 from n11.errors import N11AuthError, N11BadResponse, N11RequestRefused, N11Unavailable
@@ -45,25 +46,18 @@ actions, returns = n11_return_actions, n11_returns
 
 APPROVE, DENY = "approve", "deny"
 DECIDED = {APPROVE: "APPROVED", DENY: "DENIED"}  # the claim's status once N11 took the action
-ACCEPTED, FAILED, REFUSED, UNKNOWN = "accepted", "failed", "refused", "unknown"
 SETTLE = timedelta(minutes=15)  # as order approval: the client's retry budget, and time for N11 to show it
 MAX_SENDS = 200  # decisions sent per run: one call each; the rest wait for the next run
 MAX_LOOKUPS = 50  # orders looked up per run to settle unknown outcomes
 
 
 @dataclass
-class ReturnActionsSummary:
+class ReturnActionsSummary(SendSummary):
     """What one run did with the shop's return decisions (counts only, no personal data)."""
 
-    store: str
-    refused: int = 0  # refused without sending
     reached: int = 0  # N11 already showed the claim decided as asked: accepted without sending
     settled: int = 0  # unknown outcomes decided by the claim's status
     resent: int = 0  # of those, claims N11 still showed open: waiting to be sent again
-    sent: int = 0
-    accepted: int = 0
-    failed: int = 0
-    unknown: int = 0
 
     def idle_reason(self) -> str | None:
         """Why the run had nothing to do, or None when it did something."""
@@ -72,13 +66,8 @@ class ReturnActionsSummary:
         return f"store {self.store!r}: no return decision waits in n11_return_actions"
 
     def log_line(self) -> str:
-        return (f"store {self.store!r}, return decisions: sent {self.sent}, accepted {self.accepted}, failed "
-                f"{self.failed}, outcome unknown {self.unknown}; refused without sending {self.refused}, already "
-                f"decided on N11 {self.reached}; earlier unknown outcomes settled {self.settled} (to send again "
-                f"{self.resent})")
-
-    def counts(self) -> dict[str, int]:
-        return {key: value for key, value in asdict(self).items() if isinstance(value, int)}
+        return (f"store {self.store!r}, return decisions: {self.told()}; already decided on N11 {self.reached}; "
+                f"earlier unknown outcomes settled {self.settled} (to send again {self.resent})")
 
 
 def send_return_actions(engine: Engine, soap: N11SoapClient, store: StoreConfig) -> ReturnActionsSummary:
@@ -212,8 +201,7 @@ def send_one(engine: Engine, soap: N11SoapClient, slug: str, row, summary: Retur
     with engine.begin() as conn:
         conn.execute(update(actions).where(key, actions.c.attempt_id == attempt)
                      .values(result=result, reason=reason, answered_at=utcnow()))
-    summary.sent += 1
-    setattr(summary, result, getattr(summary, result) + 1)
+    summary.tally(result)
 
 
 def settle_unknown(engine: Engine, soap: N11SoapClient, store: StoreConfig, now: datetime) -> tuple[int, int]:

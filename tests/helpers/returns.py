@@ -3,7 +3,9 @@ loaded into the shop, the shop's decisions and links, what the sandbox was sent,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Engine, insert, select
 
@@ -18,6 +20,7 @@ from n11.transport import ClientSettings
 from tests.helpers.common import TEST_KEY, TEST_SECRET
 from tests.helpers.orders import FAST, MONTH_END, MONTH_START, STORE, sync
 
+T = TypeVar("T")
 PERSONAL_FIELDS = ("buyerName", "buyerEmail", "buyerPhone")
 # what a rerun may change: when the claim was read and written
 VOLATILE = ("last_seen", "loaded_at")
@@ -27,14 +30,19 @@ def soap_for(sandbox: N11Sandbox, secret: str = TEST_SECRET, settings: ClientSet
     return N11SoapClient.connect(TEST_KEY, secret, sandbox.url, settings)
 
 
+def _with_soap(sandbox: N11Sandbox, work: Callable[[N11SoapClient], T]) -> T:
+    soap = soap_for(sandbox)
+    try:
+        return work(soap)
+    finally:
+        soap.close()
+
+
 def load(sandbox: N11Sandbox, shop: Engine, start: datetime = MONTH_START, end: datetime = MONTH_END,
          store: StoreConfig = STORE, now: datetime | None = None) -> ReturnsSummary:
     """One returns run over [start, end) as of ``now`` (default: five minutes after the end)."""
-    soap = soap_for(sandbox)
-    try:
-        return load_returns(shop, soap, store, start, end, now=now or end + timedelta(minutes=5))
-    finally:
-        soap.close()
+    return _with_soap(sandbox, lambda soap: load_returns(shop, soap, store, start, end,
+                                                         now=now or end + timedelta(minutes=5)))
 
 
 def load_month(sandbox: N11Sandbox, shop: Engine, store: StoreConfig = STORE) -> ReturnsSummary:
@@ -45,20 +53,12 @@ def load_month(sandbox: N11Sandbox, shop: Engine, store: StoreConfig = STORE) ->
 
 def decide(sandbox: N11Sandbox, shop: Engine, store: StoreConfig = STORE) -> ReturnActionsSummary:
     """One run sending the shop's return decisions."""
-    soap = soap_for(sandbox)
-    try:
-        return send_return_actions(shop, soap, store)
-    finally:
-        soap.close()
+    return _with_soap(sandbox, lambda soap: send_return_actions(shop, soap, store))
 
 
 def send_links(sandbox: N11Sandbox, shop: Engine, store: StoreConfig = STORE) -> InvoiceLinksSummary:
     """One run sending the shop's invoice links."""
-    soap = soap_for(sandbox)
-    try:
-        return send_invoice_links(shop, soap, store)
-    finally:
-        soap.close()
+    return _with_soap(sandbox, lambda soap: send_invoice_links(shop, soap, store))
 
 
 def ask(shop: Engine, claim_id: str, action: str, store: str = STORE.slug, **fields) -> None:

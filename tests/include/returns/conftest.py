@@ -8,23 +8,17 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Engine
 
-from devtools.sandbox import Account, N11Sandbox, SandboxState
+from devtools.sandbox import N11Sandbox
 from include.shop_db import engine_for
 from tests.helpers.orders import month_account
+from tests.helpers.sandbox import sandboxes
 
 
 @pytest.fixture
 def start_sandbox() -> Iterator[Callable[..., N11Sandbox]]:
     """Start a sandbox over an account (a fresh month by default) with SandboxState options; stopped after."""
-    started: list[N11Sandbox] = []
-
-    def start(account: Account | None = None, **options) -> N11Sandbox:
-        started.append(N11Sandbox(SandboxState([account or month_account()], **options)).start())
-        return started[-1]
-
-    yield start
-    for sandbox in started:
-        sandbox.stop()
+    with sandboxes(month_account) as start:
+        yield start
 
 
 @pytest.fixture
