@@ -198,9 +198,9 @@ class N11SoapClient:
         if status >= 300:
             self._unusable(op, status, f"HTTP {status} with a SOAP answer")
         answer = body.get(f"{op.name}Response")
-        if not isinstance(answer, dict):
-            raise N11BadResponse(f"N11 answered {op.label} without a {op.name}Response: {self._excerpt(body)}",
-                                 status=status)
+        if not isinstance(answer, dict):  # its elements named, not quoted: an answer may hold a buyer's contact
+            raise N11BadResponse(f"N11 answered {op.label} without a {op.name}Response (its body holds "
+                                 f"{', '.join(sorted(body)[:5]) or 'nothing'})", status=status)
         self._check_result(op, answer)
         return answer
 
@@ -250,9 +250,8 @@ class N11SoapClient:
         label = CLAIM_RETURN_LIST.label
         listed = answer.get("claimReturnList")
         claims = _many(listed.get("claimReturn")) if isinstance(listed, dict) else []
-        if not all(isinstance(claim, dict) for claim in claims):
-            raise N11BadResponse(f"N11 answered {label} page {number} with a claim that has no fields: "
-                                 f"{self._excerpt(listed)}")
+        if not all(isinstance(claim, dict) for claim in claims):  # not quoted: a claim holds the buyer's contact
+            raise N11BadResponse(f"N11 answered {label} page {number} with a claimReturn that has no fields")
         paging = answer.get("pagingData") if isinstance(answer.get("pagingData"), dict) else {}
         current = self._count(paging, "currentPage", number)
         if current is not None and current != number:

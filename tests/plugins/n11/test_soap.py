@@ -388,3 +388,11 @@ def _list_request() -> bytes:
             f"<appKey>{TEST_KEY}</appKey><appSecret>{TEST_SECRET}</appSecret></auth><searchData><status>ALL"
             "</status><sender>ALL</sender></searchData><pagingData><currentPage>0</currentPage></pagingData>"
             "</sch:ClaimReturnListRequest></soapenv:Body></soapenv:Envelope>").encode()
+
+
+def test_a_claim_without_fields_is_refused_without_quoting_the_answer():
+    body = claims_page([1], 0, 2, 1).replace(b"</claimReturnList>", b"<claimReturn>Ayse Yilmaz 05551234567"
+                                             b"</claimReturn></claimReturnList>")
+    with scripted(body) as server, pytest.raises(N11BadResponse, match="a claimReturn that has no fields") as err:
+        read_all(client_of(server))
+    assert "Ayse" not in str(err.value) and "0555" not in str(err.value)
