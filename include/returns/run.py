@@ -1,8 +1,9 @@
 """One returns run over a data interval, what a task calls: the claims of the interval's days (padded as the order
 windows are, from the store's returns watermark when a gap lies before the interval), each period read whole and
 written in one transaction; then the claims the shop holds open, read again by order until N11 calls them final,
-whatever the period really filters. A failure leaves the periods before it loaded; a rerun or a backfill leaves the
-same rows as one clean run.
+whatever the period really filters: by every run for three days after the request, then daily (as open orders are
+followed, ``include/orders/follow.py``), and once after each decision the shop sent. A failure leaves the periods
+before it loaded; a rerun or a backfill leaves the same rows as one clean run.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, exists, func, or_, select
 
 from include.clock import ISTANBUL, as_utc, in_istanbul, utcnow
 from include.orders import watermark
@@ -19,12 +20,13 @@ from include.returns.fetch import Period, claim_periods, fetch_order, fetch_peri
 from include.returns.load import ClaimCounts, load_claims
 from include.returns.transform import FINAL
 from include.settings import StoreConfig
-from include.tables import n11_returns
+from include.tables import n11_return_actions, n11_returns
 from n11.soap import N11SoapClient
 
 log = logging.getLogger(__name__)
-returns = n11_returns
-FOLLOW_FOR = timedelta(days=60)  # an open claim requested longer ago than this is no longer read again
+returns, actions = n11_returns, n11_return_actions
+EVERY_RUN_FOR = timedelta(days=3)  # an open claim requested since is read again by every run
+FOLLOW_FOR = timedelta(days=60)  # then once a day; requested longer ago than this, it is no longer read again
 MAX_FOLLOWED = 50  # orders looked up per run for their open claims; the rest come first in the next run
 
 
@@ -83,14 +85,19 @@ def load_returns(engine: Engine, soap: N11SoapClient, store: StoreConfig, start:
 
 def follow_open_claims(engine: Engine, soap: N11SoapClient, store: StoreConfig, summary: ReturnsSummary,
                        started: datetime, today: date) -> None:
-    """Read again, by order, the claims still open that this run has not read yet (requested in the last
-    ``FOLLOW_FOR``; at most ``MAX_FOLLOWED`` orders, the longest unseen first)."""
-    first_day = func.min(func.coalesce(returns.c.requested_at, returns.c.last_modified))
+    """Read again, by order, the claims still open that this run has not read yet: every run while requested in the
+    last ``EVERY_RUN_FOR`` or decided by the shop since last read, daily up to ``FOLLOW_FOR``; at most
+    ``MAX_FOLLOWED`` orders, the longest unseen first."""
+    requested = func.coalesce(returns.c.requested_at, returns.c.last_modified)
+    decided_since = exists().where(actions.c.store == returns.c.store, actions.c.claim_id == returns.c.claim_id,
+                                   actions.c.sent_at > returns.c.last_seen)  # the shop decided it since
     with engine.connect() as conn:
         due = conn.execute(
-            select(returns.c.order_number, first_day)
+            select(returns.c.order_number, func.min(requested))
             .where(returns.c.store == store.slug, returns.c.status.notin_(FINAL), returns.c.last_seen < started,
-                   func.coalesce(returns.c.requested_at, returns.c.last_modified) >= today - FOLLOW_FOR)
+                   requested >= today - FOLLOW_FOR,
+                   or_(requested >= today - EVERY_RUN_FOR, returns.c.last_seen <= started - timedelta(days=1),
+                       decided_since))
             .group_by(returns.c.order_number)
             .order_by(func.min(returns.c.last_seen), returns.c.order_number)
             .limit(MAX_FOLLOWED)).all()

@@ -10,15 +10,16 @@ import logging
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from devtools.sandbox import FaultConfig
 from devtools.sandbox import claims as sandbox_claims
+from include.clock import utcnow
 from include.returns import run as returns_run
 from include.returns.errors import BadClaimData, ClaimFetchError
 from include.returns.load import ClaimCounts
 from include.store_status import record_settings
-from include.tables import n11_order_lines, n11_stores
+from include.tables import n11_order_lines, n11_returns, n11_stores
 from tests.helpers.common import TEST_KEY
 from tests.helpers.orders import MONTH_END, MONTH_START, STORE, sync
 from tests.helpers.returns import (
@@ -111,7 +112,9 @@ def test_a_claim_never_moves_back_to_an_older_answer_but_takes_a_same_day_change
 
 
 @pytest.mark.parametrize("reading", ["requested", "updated"])
-def test_an_open_claim_is_read_again_until_final_whatever_the_period_filters(start_sandbox, shop, reading):
+def test_an_open_claim_is_read_again_until_final_whatever_the_period_filters(start_sandbox, shop, reading,
+                                                                              monkeypatch):
+    monkeypatch.setattr(returns_run, "EVERY_RUN_FOR", timedelta(days=60))  # every open claim of the month is young
     n11 = start_sandbox(claim_period_filter=reading)
     load_month(n11, shop)
     account = n11.state.account(TEST_KEY)
@@ -140,6 +143,7 @@ def test_the_open_claims_looked_up_per_run_are_bounded_the_longest_unseen_first(
     open_orders = sorted({c["orderNumber"] for c in claims_of(account, *sandbox_claims.OPEN)})
     assert len(open_orders) >= 3
     monkeypatch.setattr(returns_run, "MAX_FOLLOWED", 2)
+    monkeypatch.setattr(returns_run, "EVERY_RUN_FOR", timedelta(days=60))
     later = MONTH_END + timedelta(days=2)
     seen = []
     for n in range(len(open_orders)):
@@ -149,6 +153,32 @@ def test_the_open_claims_looked_up_per_run_are_bounded_the_longest_unseen_first(
         seen += [call["searchData"]["searchQuery"] for call in operations(n11, "ClaimReturnList")
                  if "searchQuery" in call["searchData"]]
     assert set(seen) == set(open_orders)
+
+
+def test_an_open_claim_older_than_three_days_is_read_again_once_a_day(n11, shop):
+    load_month(n11, shop)
+    account = n11.state.account(TEST_KEY)
+    later = MONTH_END + timedelta(days=2)
+    young = {c["orderNumber"] for c in claims_of(account, *sandbox_claims.OPEN)
+             if c["requestDate"] >= later.date() - returns_run.EVERY_RUN_FOR}
+    old = {c["orderNumber"] for c in claims_of(account, *sandbox_claims.OPEN)} - young
+    assert old
+
+    def looked_up() -> set[str]:
+        found = {call["searchData"]["searchQuery"] for call in operations(n11, "ClaimReturnList")
+                 if "searchQuery" in call["searchData"]}
+        n11.clear_log()
+        return found
+
+    n11.clear_log()
+    load(n11, shop, later, later + timedelta(minutes=15))
+    assert looked_up() == young  # the old ones were read a moment ago, by the month's run
+    with shop.begin() as conn:
+        conn.execute(update(n11_returns).values(last_seen=utcnow() - timedelta(days=1, minutes=1)))
+    load(n11, shop, later + timedelta(minutes=15), later + timedelta(minutes=30))
+    assert looked_up() == young | old
+    load(n11, shop, later + timedelta(minutes=30), later + timedelta(minutes=45))
+    assert looked_up() == young
 
 
 def test_a_gap_before_the_interval_is_loaded_from_the_returns_watermark(n11, shop):
