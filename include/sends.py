@@ -1,11 +1,18 @@
-"""What the shop asks the DAG to send to N11 once (a return decision, an invoice link): the results a row ends
-with, and a run's counts of them. Each row is claimed before its call (``tables._sent_once``)."""
+"""What the shop asks the DAG to send to N11 once (an order action, a return decision, an invoice link): the results
+a row ends with, and a run's counts of them. Each row is claimed before its call (``tables._sent_once``)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 ACCEPTED, FAILED, REFUSED, UNKNOWN = "accepted", "failed", "refused", "unknown"
+
+
+def counts_of(summary: Any) -> dict[str, int]:
+    """A run summary's counts (its whole-number fields), as the task returns them: no text, no personal data."""
+    return {key: value for key, value in asdict(summary).items() if isinstance(value, int)
+            and not isinstance(value, bool)}
 
 
 @dataclass
@@ -30,4 +37,4 @@ class SendSummary:
                 f"refused without sending {self.refused}")
 
     def counts(self) -> dict[str, int]:
-        return {key: value for key, value in asdict(self).items() if isinstance(value, int)}
+        return counts_of(self)
