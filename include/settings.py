@@ -35,7 +35,7 @@ TIMEZONE = "Europe/Istanbul"
 UPDATE_TYPES = ("all", "product_info", "price", "stock", "stock_and_price")
 SENDERS = ("ALL", "SELLER", "N11")
 OVERRIDABLE = ("active", "order_sync", "product_sync", "update_type", "stock_buffer", "price_markup_percent",
-               "product_create", "auto_approve_orders")
+               "product_create", "auto_approve_orders", "returns_sync")
 SLUG = re.compile(r"[a-z0-9_]{1,64}")  # the shop tables' store column is String(64)
 CONN_ID = r"^[A-Za-z0-9_.\-]{1,250}$"
 EARLIEST_START = date(2024, 11, 1)  # N11 serves no older orders
@@ -177,6 +177,7 @@ class StoreConfig:
     price_markup_percent: Percent = Decimal(0)
     product_create: Switch = True
     auto_approve_orders: Switch = False
+    returns_sync: Switch = True  # N11's return claims into the shop; off pauses them alone (order_sync stops them too)
     notify: NotifyTo = None
 
     @field_validator("n11_conn_id", mode="before")
@@ -318,6 +319,11 @@ def apply_override(store: StoreConfig, raw: str | None) -> StoreConfig:
 def orders_enabled(store: StoreConfig) -> bool:
     """A passive store stops both integrations."""
     return store.active and store.order_sync
+
+
+def returns_enabled(store: StoreConfig) -> bool:
+    """Return claims follow the orders: a passive store or order_sync off stops them, returns_sync alone too."""
+    return orders_enabled(store) and store.returns_sync
 
 
 def products_enabled(store: StoreConfig) -> bool:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, and_, func, or_, select, tuple_
 
-from include.orders.actions import UNKNOWN
+from include.sends import UNKNOWN
 from include.tables import n11_notifications, n11_order_actions, n11_product_sync_errors, n11_stores
 
 LISTED_REFUSALS = 5  # refused SKUs named per store; the rest are counted

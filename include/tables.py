@@ -7,7 +7,7 @@ seconds unless told otherwise).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Integer, MetaData, Numeric, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, String, Table, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -62,6 +62,8 @@ n11_stores = Table(
     Column("order_filter_contradicted_at", UtcDateTime),
     # the end of the last orders run that loaded its windows: the next run loads from here (include/orders/run.py)
     Column("orders_loaded_to", UtcDateTime),
+    # the same for the return claims (include/returns/run.py)
+    Column("returns_loaded_to", UtcDateTime),
 )
 
 def _address(kind: str) -> list[Column]:
@@ -150,6 +152,16 @@ n11_order_lines = Table(
     Column("loaded_at", UtcDateTime, nullable=False),
 )
 
+
+def _sent_once() -> list[Column]:
+    """How a row the shop asks the DAG to send to N11 is sent once: the send that claimed it, when, N11's answer."""
+    return [Column("attempt_id", String(36)),  # the send that claimed the row
+            Column("sent_at", UtcDateTime),
+            Column("answered_at", UtcDateTime),
+            Column("result", String(16), index=True),  # NULL: waiting or being sent; accepted, failed, refused, unknown
+            Column("reason", Text)]  # N11's reason (Turkish, as N11 wrote it) or why the DAG refused or could not tell
+
+
 # What the shop asks N11 to do with an order line: ``approve`` (Created to Picking; include/orders/approve.py) or
 # ``cancel`` (items it cannot supply, with ``quantity`` and ``cancel_reason``; include/orders/cancel.py). Inserted by
 # the shop, or by the orders DAG itself while the store's auto_approve_orders is on (requested_by "auto"). The DAG
@@ -163,13 +175,96 @@ n11_order_actions = Table(
     Column("action", ExactString(32), primary_key=True),  # exact: "Approve " is not "approve" on MariaDB either
     Column("requested_by", String(64)),
     Column("requested_at", UtcDateTime),  # the DAG fills it when the shop left it empty
-    Column("attempt_id", String(36)),  # the send that claimed the row
-    Column("sent_at", UtcDateTime),
-    Column("answered_at", UtcDateTime),
-    Column("result", String(16), index=True),  # NULL: waiting or being sent; accepted, failed, refused, unknown
-    Column("reason", Text),  # N11's reason (Turkish, as N11 wrote it) or why the DAG refused or could not tell
+    *_sent_once(),
     Column("quantity", Integer),  # cancel: how many items of the line; NULL: all of them
     Column("cancel_reason", Integer),  # cancel: N11's reason id, 61 out of stock (NULL), 62, 63, 64, 65
+)
+
+# --- after the sale ------------------------------------------------------------------------------------------
+
+# The shop's invoice link of an order, for N11 (SellerInvoiceService.SaveLinkSellerInvoice): the shop writes
+# ``invoice_url`` (and ``invoice_number``/``invoice_date``, which N11 needs for micro-export orders). The DAG sends a
+# URL once: ``sent_url`` is the URL the row's result is about, sent (``sent_at`` set before the call, in a committed
+# claim under ``attempt_id``) or refused before sending (``sent_at`` empty); a row is sent again only when the shop
+# changes ``invoice_url``. ``result``: accepted, failed (N11's reason), refused (not sent), unknown (no usable answer).
+InvoiceUrl = ExactString(4000)  # N11 takes at most 2048 characters: a longer one is stored and refused with a reason
+n11_order_invoices = Table(
+    "n11_order_invoices", metadata,
+    _store(),
+    Column("order_number", String(32), primary_key=True),
+    Column("invoice_url", InvoiceUrl, nullable=False),
+    Column("invoice_number", String(64)),
+    Column("invoice_date", UtcDateTime),
+    Column("requested_at", UtcDateTime),  # the DAG fills it when the shop left it empty
+    Column("sent_url", InvoiceUrl),
+    *_sent_once(),
+)
+
+# N11's return claims (ReturnService.ClaimReturnList), one per returned product line of an order, loaded by every
+# run for its interval and read again until final (include/returns/). N11 sends no orderLineId nor stockCode: they
+# are the shop's order line matched on order_number + product_id (NULL while nothing matches). N11's dates are
+# Istanbul days. ``revision`` (the newest of them as days x 10 + the status's step) keeps a row from moving back to
+# an older answer. The buyer's name, e-mail and phone are here and nowhere else.
+n11_returns = Table(
+    "n11_returns", metadata,
+    _store(),
+    Column("claim_id", String(40), primary_key=True),
+    Column("order_number", String(32), nullable=False, index=True),
+    Column("product_id", String(40)),
+    Column("sku_id", String(40)),
+    Column("product_name", String(500)),
+    Column("order_line_id", String(40)),
+    Column("stock_code", StockCode),
+    Column("quantity", Integer),
+    Column("unit_price", Money),
+    Column("final_price", Money),
+    Column("reason_type", String(255)),
+    Column("reason_description", Text),
+    Column("status", String(32), nullable=False, index=True),
+    Column("executer", String(32)),
+    Column("sender", String(16)),
+    Column("requested_at", Date),
+    Column("pending_at", Date),
+    Column("pended_at", Date),
+    Column("approved_at", Date),
+    Column("denied_at", Date),
+    Column("cancelled_at", Date),
+    Column("paid_at", Date),
+    Column("cargo_company", String(100)),  # the buyer's return shipment
+    Column("cargo_tracking_number", String(100)),
+    Column("seller_cargo_company", String(100)),  # the product sent back to the buyer (a denied claim)
+    Column("seller_tracking_number", String(100)),
+    Column("buyer_name", String(255)),
+    Column("buyer_email", String(255)),
+    Column("buyer_phone", String(32)),
+    Column("revision", BigInteger, nullable=False),
+    Column("last_modified", Date, nullable=False),  # the newest of N11's dates of the claim
+    Column("last_seen", UtcDateTime, nullable=False),  # when a run last read it from N11
+    Column("loaded_at", UtcDateTime, nullable=False),  # when its N11 fields were last written
+)
+
+# The shop's decision on a return claim: ``approve``, or ``deny`` with one of N11's ``deny_reason_id``s and a
+# ``note``. Sent once, as n11_order_actions: ``attempt_id`` and ``sent_at`` set in a committed transaction before the
+# call; ``result`` accepted, failed, refused or unknown, with the reason.
+n11_return_actions = Table(
+    "n11_return_actions", metadata,
+    _store(),
+    Column("claim_id", String(40), primary_key=True),
+    Column("action", ExactString(32), primary_key=True),
+    Column("deny_reason_id", String(20)),
+    Column("note", Text),
+    Column("requested_by", String(64)),
+    Column("requested_at", UtcDateTime),
+    *_sent_once(),
+)
+
+# N11's reasons for denying a return claim (ReturnService.ClaimReturnDenyReasonTypes): N11's, as the categories are,
+# so keyed by N11's id alone; refreshed at most daily, when a deny waits.
+n11_return_deny_reasons = Table(
+    "n11_return_deny_reasons", metadata,
+    Column("reason_id", String(20), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("refreshed_at", UtcDateTime, nullable=False),
 )
 
 # The shop's products as the sync reads them. A real shop points the store setting ``products_source`` at a

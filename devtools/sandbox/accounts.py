@@ -1,5 +1,6 @@
-"""The per-seller data of the sandbox's N11: an account's products, packages and write tasks, and the changes
-tests make to them as N11 or the seller's panel would (status moves, splits, approvals), outside the API."""
+"""The per-seller data of the sandbox's N11: an account's products, packages, write tasks, return claims and invoice
+links, and the changes tests make to them as N11 or the seller's panel would (status moves, splits, approvals),
+outside the API."""
 
 import copy
 import threading
@@ -69,6 +70,8 @@ class Account:
     locked_codes: set[str] = field(default_factory=set)  # SKUs whose presence makes N11 REJECT a whole write task
     # the same, found only when N11 processes the task: the receipt says IN_QUEUE, the task's result REJECT
     late_locked_codes: set[str] = field(default_factory=set)
+    claims: dict[str, dict] = field(default_factory=dict)  # return claims by claimReturnId (claims.py)
+    invoice_links: dict[str, dict] = field(default_factory=dict)  # SaveLinkSellerInvoice's, by order number
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def panel_edit(self, stock_code: str, **fields: Any) -> None:

@@ -1,4 +1,5 @@
-"""Seeded demo data: a seller account with Turkish products and a month of orders, and the shop side to match.
+"""Seeded demo data: a seller account with Turkish products, a month of orders and their return claims, and the shop
+side to match.
 
 Everything is drawn from one random.Random(seed), so (seed, end, counts) fix the data exactly.
 """
@@ -8,7 +9,7 @@ import random
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from devtools.sandbox import rules, vocabulary
+from devtools.sandbox import claims, rules, vocabulary
 from devtools.sandbox.accounts import Account
 from devtools.sandbox.vocabulary import ProductKind
 
@@ -63,7 +64,8 @@ def generate_account(
     end: datetime | None = None,
     packages_per_day: int = 12,
 ) -> Account:
-    """A seller account with `products` SKUs and about `packages_per_day` packages a day in [end - days, end).
+    """A seller account with `products` SKUs and about `packages_per_day` packages a day in [end - days, end), and
+    return claims for some lines of its delivered packages.
 
     `end` defaults to now (UTC) rounded down to the hour; pass a fixed one for reproducible data.
     """
@@ -74,6 +76,8 @@ def generate_account(
     rng = random.Random(seed)
     account = Account(api_key, api_secret, products=_products(rng, products))
     _add_orders(rng, account, int(end.timestamp() * 1000), days, packages_per_day)
+    # a stream of their own: the products and orders of a seed stay what they were before claims existed
+    claims.add_claims(account, random.Random(f"claims-{seed}"), int(end.timestamp() * 1000))
     return account
 
 

@@ -13,7 +13,7 @@ from socketserver import TCPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from devtools.sandbox import catalog, orders, products, rules, tasks, wire
+from devtools.sandbox import catalog, orders, products, rules, soap, tasks, wire
 from devtools.sandbox.accounts import Account
 from devtools.sandbox.data import generate_account
 from devtools.sandbox.errors import ApiError
@@ -34,7 +34,7 @@ class RequestRecord:
     method: str
     path: str
     query: dict[str, str]
-    body: Any  # the parsed JSON body, or None
+    body: Any  # the parsed JSON body, a SOAP request's operation and fields (SoapRequest.logged), or None
     status: int  # 0 when the connection was reset without an answer
     fault: str | None
     has_secret: bool
@@ -65,6 +65,8 @@ def _outage() -> Reply:
 Handler = Callable[[SandboxState, Account, Mapping[str, str], Any], Any]
 
 # The one route table, by path family; a {name} in a path stands for a number (the handler finds it in the query).
+# The "ws" family is SOAP: its body is a ``soap.SoapRequest`` (credentials inside it), its handler returns the
+# answer's fields, and ``soap.respond`` authenticates and renders.
 ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "/ms/product-query"): products.product_query,
     ("POST", "/ms/product/tasks/price-stock-update"): partial(tasks.submit, rules.PRICE_STOCK_UPDATE),
@@ -76,6 +78,8 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/rest/delivery/v1/splitPackageByQuantity"): orders.split_package_by_quantity,
     ("GET", "/cdn/categories"): catalog.categories,
     ("GET", "/cdn/category/{categoryId}/attribute"): catalog.category_attributes,
+    ("POST", "/ws/returnService/"): soap.return_service,
+    ("POST", "/ws/SellerInvoiceService"): soap.invoice_service,
 }
 
 
@@ -166,6 +170,9 @@ def respond(
         return _outage()
     handler, path_params = found
     family = path.split("/")[1]
+    if family == "ws":
+        status, xml = soap.respond(state, handler, body)
+        return Reply(status, xml, soap.CONTENT_TYPE)
     account = _authorise(state, family, api_key, api_secret)
     if isinstance(account, Reply):
         return account
@@ -240,11 +247,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {name: values[-1] for name, values in parse_qs(url.query, keep_blank_values=True).items()}
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            body = wire.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        api_key, api_secret = self.headers.get("appkey"), self.headers.get("appsecret")
+        if url.path.startswith("/ws/"):  # SOAP: the credentials travel in the body
+            body = soap.read_request(raw)
+            api_key, api_secret = (body.api_key, body.api_secret) if body else (None, None)
+        else:
+            try:
+                body = wire.loads(raw) if raw else None
+            except ValueError:
+                body = None
+            api_key, api_secret = self.headers.get("appkey"), self.headers.get("appsecret")
         fault = sandbox.faults.draw(url.path)
         if fault == "slow":
             time.sleep(sandbox.faults.slow_seconds)
@@ -257,8 +268,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             reply = _gateway(int(fault))
         # Logged before answering, so a client that has its answer also finds the request in the log.
         status = reply.status if reply else 0
+        logged = body.logged() if isinstance(body, soap.SoapRequest) else body  # never the secret
         sandbox.log(
-            RequestRecord(self.command, url.path, query, body, status, fault, api_secret is not None, api_key)
+            RequestRecord(self.command, url.path, query, logged, status, fault, api_secret is not None, api_key)
         )
         if reply is None:
             self._reset()

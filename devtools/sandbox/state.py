@@ -25,19 +25,31 @@ class SandboxState:
         page_hook: Callable[[Account, Mapping[str, str]], None] | None = None,
         order_date_filter: str = "modified",
         empty_pages: int = 0,
+        claim_period_filter: str = "requested",
+        soap_list_shape: str = "repeated",
     ) -> None:
         """``repeat_page_edge`` repeats a row across two pages of every listing; ``page_hook(account, query)``
         runs before each shipment-package page is answered, so a test can change a package between pages;
         ``queue_polls`` is how many polls a write task stays IN_QUEUE; ``order_date_filter`` is what
         ``orderByField=true`` makes the date window filter: ``"modified"`` (lastModifiedDate, as N11's pages
         say) or ``"created"`` (it only sorts: the window filters creation dates, as without it); ``empty_pages``
-        is the ``totalPages`` of an empty answer: 0, or 1 as N11 answers a queued task's details."""
+        is the ``totalPages`` of an empty answer: 0, or 1 as N11 answers a queued task's details;
+        ``claim_period_filter`` is what ClaimReturnList's period filters: the request date (``"requested"``) or the
+        claim's last change (``"updated"``), unverified on N11; ``soap_list_shape`` is how the deny reasons come:
+        ``"repeated"`` (the list element once per reason, as production answers) or ``"wsdl"`` (one list element
+        holding a ``denyReasonTypeData`` per reason, as the WSDL describes)."""
         if order_date_filter not in ("modified", "created"):
             raise ValueError("order_date_filter must be 'modified' or 'created'")
         self.order_date_filter = order_date_filter
         if empty_pages not in (0, 1):
             raise ValueError("empty_pages must be 0 or 1")
         self.empty_pages = empty_pages
+        if claim_period_filter not in ("requested", "updated"):
+            raise ValueError("claim_period_filter must be 'requested' or 'updated'")
+        self.claim_period_filter = claim_period_filter
+        if soap_list_shape not in ("repeated", "wsdl"):
+            raise ValueError("soap_list_shape must be 'repeated' or 'wsdl'")
+        self.soap_list_shape = soap_list_shape
         if rest_auth_style not in ("403", "400"):
             raise ValueError("rest_auth_style must be '403' or '400'")
         if item_fail_spelling not in ("FAIL", "Fail"):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, and_, or_, select, update
 
 from include.clock import utcnow
 from include.orders.status import UNPACKED, normalise_status
+from include.sends import ACCEPTED, FAILED, REFUSED, UNKNOWN
 from include.tables import n11_order_actions, n11_order_lines, n11_orders
 from n11.client import N11Client
 from n11.errors import N11AuthError, N11BadResponse, N11Error, N11RequestRefused, N11Unavailable
@@ -34,7 +35,6 @@ actions, lines, orders = n11_order_actions, n11_order_lines, n11_orders
 APPROVE, CANCEL = "approve", "cancel"
 ACTIONS = (APPROVE, CANCEL)
 SELLER = "SELLER"
-ACCEPTED, FAILED, REFUSED, UNKNOWN = "accepted", "failed", "refused", "unknown"
 SEND_AGAIN = "send again"  # a settling verdict: N11 did not take it, so the row waits to be sent again
 GONE = "gone"  # the status of a line N11's answer for its order lists in no live package
 # A claimed row gets its answer within the client's retry budget (5 minutes plus timeouts); one without an answer
@@ -44,12 +44,6 @@ SETTLE = timedelta(minutes=15)
 MAX_LOOKUPS = 100  # orders looked up on N11 per run to settle unknown outcomes: the rest wait for the next run
 
 Outcome = dict[str, tuple[str, str | None]]  # order line id -> (result, reason)
-
-
-def counts_of(summary: Any) -> dict[str, int]:
-    """A run summary's counts (its whole-number fields), as the task returns them: no text, no personal data."""
-    return {key: value for key, value in asdict(summary).items() if isinstance(value, int)
-            and not isinstance(value, bool)}
 
 
 def waiting(slug: str, action: str):

@@ -31,22 +31,17 @@ from sqlalchemy.exc import IntegrityError
 
 from include.clock import utcnow
 from include.orders.actions import (
-    ACCEPTED,
     ACTIONS,
     APPROVE,
-    FAILED,
     GONE,
-    REFUSED,
     SELLER,
     SEND_AGAIN,
     SETTLE,
-    UNKNOWN,
     Outcome,
     Settling,
     Verdict,
     claim,
     close_unsent,
-    counts_of,
     fill_requested_at,
     line_refusal,
     look_up,
@@ -60,6 +55,7 @@ from include.orders.actions import (
 )
 from include.orders.load import mark_picking
 from include.orders.status import APPROVED, CREATED
+from include.sends import ACCEPTED, FAILED, REFUSED, UNKNOWN, counts_of
 from include.settings import StoreConfig
 from include.shop_db import in_transaction
 from include.tables import UtcDateTime, n11_order_actions, n11_order_lines, n11_orders

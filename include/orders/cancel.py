@@ -31,20 +31,15 @@ from sqlalchemy import Connection, Engine, exists, or_, select
 
 from include.clock import utcnow
 from include.orders.actions import (
-    ACCEPTED,
     APPROVE,
     CANCEL,
-    FAILED,
     GONE,
-    REFUSED,
     SETTLE,
-    UNKNOWN,
     LookUp,
     Settling,
     Verdict,
     claim,
     close_unsent,
-    counts_of,
     fill_requested_at,
     line_refusal,
     pending,
@@ -58,6 +53,7 @@ from include.orders.errors import BadOrderData
 from include.orders.fetch import read_order
 from include.orders.load import load_packages
 from include.orders.status import CREATED, DEAD, NOT_COUNTED, PICKING, UNPACKED
+from include.sends import ACCEPTED, FAILED, REFUSED, UNKNOWN, counts_of
 from include.settings import StoreConfig
 from include.tables import n11_order_actions, n11_order_lines, n11_orders
 from n11.client import CANCEL_REASONS, CancelledItem, N11Client

@@ -123,12 +123,12 @@ def _named(store: StoreConfig, window: Window, part: Window, status: str, where:
 
 
 @contextmanager
-def read_failure(what: str, written: str) -> Iterator[None]:
-    """An N11 read that failed, even after the client's retries, raised as ``OrderFetchError`` naming ``what``
-    and what was written; credential refusals pass as they are."""
+def read_failure(what: str, written: str, error: type[Exception] = OrderFetchError) -> Iterator[None]:
+    """An N11 read that failed, even after the client's retries, raised as ``error`` naming ``what`` and what was
+    written; credential refusals pass as they are."""
     try:
         yield
     except N11AuthError:
         raise
     except N11Error as exc:
-        raise OrderFetchError(f"{what}: {exc}; {written}") from exc
+        raise error(f"{what}: {exc}; {written}") from exc

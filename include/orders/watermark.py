@@ -1,13 +1,14 @@
 """Where the store's orders are loaded to: the end of the last orders run that loaded its windows, kept in
 ``n11_stores.orders_loaded_to``. A run whose interval starts after it loads from there, so the orders N11 received
-while the store was passive (or ``order_sync`` off, or the scheduler down) are not lost to the skipped runs."""
+while the store was passive (or ``order_sync`` off, or the scheduler down) are not lost to the skipped runs. The
+return claims keep theirs the same way in ``returns_loaded_to`` (``returns_sync`` may be off alone)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Column, Engine, or_, select, update
 
 from include.clock import as_utc, in_istanbul
 from include.tables import n11_stores
@@ -18,18 +19,22 @@ log = logging.getLogger(__name__)
 MAX_CATCH_UP = timedelta(days=31)
 
 
-def load_start(engine: Engine, slug: str, dag_id: str, start: datetime) -> datetime:
-    """Where a run over [start, ...) loads from: the watermark when it lies before ``start`` (at most
+ORDERS, RETURNS = n11_stores.c.orders_loaded_to, n11_stores.c.returns_loaded_to
+
+
+def load_start(engine: Engine, slug: str, dag_id: str, start: datetime, mark: Column = ORDERS) -> datetime:
+    """Where a run over [start, ...) loads from: the watermark ``mark`` when it lies before ``start`` (at most
     ``MAX_CATCH_UP`` before), else ``start``; a catch-up is logged."""
+    what = mark.name.removesuffix("_loaded_to")
     with engine.connect() as conn:
-        loaded_to = conn.scalar(select(n11_stores.c.orders_loaded_to).where(n11_stores.c.store == slug))
+        loaded_to = conn.scalar(select(mark).where(n11_stores.c.store == slug))
     start = as_utc(start)
     if loaded_to is None or loaded_to.replace(tzinfo=UTC) >= start:  # stored as naive UTC, as every date
         return start
     loaded_to = loaded_to.replace(tzinfo=UTC)
     since = max(loaded_to, start - MAX_CATCH_UP)
-    log.warning("store %r: orders were last loaded up to %s; this run loads from %s to catch up",
-                slug, in_istanbul(loaded_to), in_istanbul(since))
+    log.warning("store %r: %s were last loaded up to %s; this run loads from %s to catch up",
+                slug, what, in_istanbul(loaded_to), in_istanbul(since))
     if since > loaded_to:
         log.error("store %r: the gap since %s is longer than one run catches up (%s); load it with `airflow "
                   "backfill create --dag-id %s --from-date %s --to-date %s --reprocess-behavior completed`",
@@ -37,11 +42,10 @@ def load_start(engine: Engine, slug: str, dag_id: str, start: datetime) -> datet
     return since
 
 
-def advance(engine: Engine, slug: str, loaded_to: datetime) -> None:
-    """Move the watermark to ``loaded_to``, never back (a backfill of an older interval leaves it)."""
+def advance(engine: Engine, slug: str, loaded_to: datetime, mark: Column = ORDERS) -> None:
+    """Move the watermark ``mark`` to ``loaded_to``, never back (a backfill of an older interval leaves it)."""
     loaded_to = as_utc(loaded_to).replace(tzinfo=None)
     with engine.begin() as conn:
         conn.execute(update(n11_stores).where(
-            n11_stores.c.store == slug,
-            or_(n11_stores.c.orders_loaded_to.is_(None), n11_stores.c.orders_loaded_to < loaded_to),
-        ).values(orders_loaded_to=loaded_to))
+            n11_stores.c.store == slug, or_(mark.is_(None), mark < loaded_to),
+        ).values({mark.name: loaded_to}))

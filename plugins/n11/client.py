@@ -1,37 +1,29 @@
-"""HTTP client of N11's seller API.
+"""HTTP client of N11's seller API (REST: ``/ms``, ``/rest``, ``/cdn``).
 
-One ``requests.Session`` per client sends the ``appkey``/``appsecret`` headers N11 wants, only to the configured
-host: https, or plain http to this machine (the sandbox); redirects are never followed. Every call goes
-through a client-side rate limiter and is retried with exponential backoff on 429, 5xx, timeouts and
-resets (``Retry-After`` is honoured). Writes are not idempotent at N11, so they are retried only when N11
-certainly did not take them (429, 503, a connection that never opened); a 502/504 comes from a gateway that
-may have passed the request on, so, like a cut connection, it is an unknown outcome: the caller hears
-``N11Unavailable`` and must look up the outcome instead of sending twice. Each attempt has a total deadline
-(``call_timeout``) and a call with its retries another (``max_retry_seconds``); paged reads go through the one
+Every request carries the ``appkey``/``appsecret`` headers N11 wants and goes through the ``Transport``
+(``transport.py``): only to the configured host, https or plain http to this machine (the sandbox), no redirect
+followed, rate-limited, retried with exponential backoff on 429, 5xx, timeouts and resets (``Retry-After`` is
+honoured), each attempt and each call within its deadline. Writes are not idempotent at N11, so they are retried
+only when N11 certainly did not take them (429, 503, a connection that never opened); a 502/504 comes from a
+gateway that may have passed the request on, so, like a cut connection, it is an unknown outcome: the caller
+hears ``N11Unavailable`` and must look up the outcome instead of sending twice. Paged reads go through the one
 ``Paginator``, bounded by ``max_pages``.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 import requests
 import simplejson
-import tenacity
 
-from n11.deadline import DeadlineAdapter, deadline
 from n11.errors import (
     N11AuthError,
     N11BadResponse,
-    N11Error,
     N11OrderServiceClosed,
     N11RequestRefused,
     N11Unavailable,
@@ -39,14 +31,21 @@ from n11.errors import (
     is_auth_refusal,
     is_missing_header,
     is_refused_request,
-    scrub,
 )
 from n11.paging import Page, Paginator
 from n11.provider import DEFAULT_BASE_URL
+from n11.transport import (  # noqa: F401 (ClientSettings and checked_base_url are imported from here too)
+    USER_AGENT,
+    ClientSettings,
+    Retryable,
+    Transport,
+    checked_base_url,
+    retry_after,
+)
 
 log = logging.getLogger(__name__)
 
-INTEGRATOR = "n11-airflow"
+INTEGRATOR = USER_AGENT  # the name N11 shows on write tasks, and the User-Agent
 MAX_SKUS_PER_TASK = 1000
 PRODUCT_PAGE_SIZE = 250
 PACKAGE_PAGE_SIZE = 100
@@ -75,95 +74,31 @@ class CancelledItem(NamedTuple):
     reason_id: int = 61
 
 
-@dataclass(frozen=True)
-class ClientSettings:
-    """Tunables, read from the Airflow connection's extra; defaults suit production N11."""
-
-    requests_per_minute: float = 600.0  # N11 documents 1000/min for order listing: stay well under
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0  # the longest silence within an answer
-    call_timeout: float = 120.0  # the longest one attempt may take, from connecting to the answer's last byte
-    max_attempts: int = 5
-    max_retry_seconds: float = 300.0  # the longest a call may take, its retries and waits included
-    backoff_seconds: float = 1.0  # first wait; doubled on every retry
-    backoff_max_seconds: float = 60.0
-    max_pages: int = 2000  # the most pages one paged read may take: a 200k-SKU product scan is 800
-    max_requests_per_window: int = 2000  # the most requests one order window may take, its parts included
-
-    @classmethod
-    def from_extra(cls, extra: dict[str, Any]) -> ClientSettings:
-        """Build from a connection extra, naming the field when a value is not a positive number."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in extra:
-                continue
-            raw = extra[f.name]
-            try:
-                value = int(raw) if f.type == "int" else float(raw)
-            except (TypeError, ValueError):
-                raise ValueError(f"connection extra {f.name!r} must be a number, got {raw!r}") from None
-            if value <= 0:
-                raise ValueError(f"connection extra {f.name!r} must be positive, got {raw!r}")
-            values[f.name] = value
-        return cls(**values)
-
-
-class RateLimiter:
-    """Spaces calls evenly so that no more than ``per_minute`` start in any minute (thread-safe)."""
-
-    def __init__(self, per_minute: float):
-        self.interval = 60.0 / per_minute
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            time.sleep(start - now)
-
-
-class _Retryable(Exception):
-    """A failed attempt worth another try; ``final`` is raised when the tries run out."""
-
-    def __init__(self, reason: str, retry_after: float | None = None, final: type[N11Error] = N11Unavailable):
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-        self.final = final
-
-
 class N11Client:
     """N11's seller API: credential checks, product and order reads, product write tasks, order actions."""
 
     def __init__(self, api_key: str, api_secret: str, base_url: str = DEFAULT_BASE_URL,
                  settings: ClientSettings | None = None):
-        self.base_url = checked_base_url(base_url)
+        self.transport = Transport(api_key, api_secret, base_url, settings)
+        self.base_url = self.transport.base_url
         self.api_key = api_key
         self._secret = api_secret
-        self.settings = settings or ClientSettings()
-        self._limiter = RateLimiter(self.settings.requests_per_minute)
-        self._session = requests.Session()
-        for scheme in ("http://", "https://"):
-            self._session.mount(scheme, DeadlineAdapter())
-        if self.base_url.startswith("http://"):
-            self._session.trust_env = False  # no proxy (nor .netrc) between the client and this machine
-        self._session.headers.update({"Accept": "application/json", "User-Agent": INTEGRATOR})
+        self.settings = self.transport.settings
         # A header left out makes N11 say which one is missing, which is the clearer message.
-        self._session.headers.update({k: v for k, v in (("appkey", api_key), ("appsecret", api_secret)) if v})
+        self._headers = {"Accept": "application/json",
+                         **{k: v for k, v in (("appkey", api_key), ("appsecret", api_secret)) if v}}
 
     def __repr__(self) -> str:
         return f"N11Client(base_url={self.base_url!r}, api_key={self.api_key!r})"
 
     def close(self) -> None:
-        self._session.close()
+        self.transport.close()
 
     def share_rate(self, clients: int) -> None:
-        """Limit this client to its share of ``requests_per_minute`` when ``clients`` of them run at once (the
-        store's pool slots), so that together they stay within the rate."""
-        self._limiter = RateLimiter(self.settings.requests_per_minute / clients)
+        """Limit this client (and a SOAP client sharing its transport) to its share of ``requests_per_minute``
+        when ``clients`` of them run at once (the store's pool slots), so that together they stay within the
+        rate."""
+        self.transport.share_rate(clients)
 
     # --- credential checks -------------------------------------------------------------------------------
 
@@ -406,63 +341,23 @@ class N11Client:
 
     def _clean(self, text: str) -> str:
         """Text from an answer, safe to quote in a message or a log: without the secret."""
-        return scrub(text, self._secret)
+        return self.transport.clean(text)
 
     def _excerpt(self, body: Any) -> str:
         return repr(self._clean(str(body))[:200])
 
     def _request(self, method: str, path: str, *, params: dict | None = None, payload: Any = None,
                  idempotent: bool = True) -> Any:
-        """Send with rate limiting and retries, all within ``max_retry_seconds``; return the parsed JSON body."""
+        """Send through the transport (rate limit, retries, deadlines); return the parsed JSON body."""
         data = simplejson.dumps(payload, use_decimal=True) if payload is not None else None
-        s = self.settings
-        give_up_at = time.monotonic() + s.max_retry_seconds
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(_Retryable),
-            stop=tenacity.stop_after_attempt(s.max_attempts) | tenacity.stop_before_delay(s.max_retry_seconds),
-            wait=self._wait,
-            before_sleep=lambda state: log.warning(
-                "N11 %s %s: %s; attempt %d of %d failed, retrying in %.1fs", method, path,
-                state.outcome.exception().reason, state.attempt_number, s.max_attempts,
-                state.next_action.sleep),
-            reraise=True,
-        )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    seconds = min(s.call_timeout, max(give_up_at - time.monotonic(), 0.0))
-                    return self._attempt(method, path, params, data, idempotent, seconds)
-        except _Retryable as exc:
-            raise exc.final(f"N11 {method} {path} kept failing after retries: {exc.reason}") from None
-        raise AssertionError("unreachable")  # pragma: no cover - Retrying either returns or raises
+        headers = {**self._headers, "Content-Type": "application/json"} if data is not None else self._headers
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        backoff = min(self.settings.backoff_seconds * 2 ** (state.attempt_number - 1),
-                      self.settings.backoff_max_seconds)
-        retry_after = getattr(exc, "retry_after", None) or 0.0
-        return max(backoff, min(retry_after, self.settings.backoff_max_seconds))
+        def read(response: requests.Response) -> Any:
+            self._raise_for_status(response, method, path, idempotent)
+            return self._parse(response, method, path, idempotent)
 
-    def _attempt(self, method: str, path: str, params: dict | None, data: str | None, idempotent: bool,
-                 seconds: float) -> Any:
-        self._limiter.acquire()
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
-        headers = {"Content-Type": "application/json"} if data is not None else None
-        with deadline(seconds) as cut:
-            try:
-                response = self._session.request(method, self.base_url + path, params=params, data=data,
-                                                 headers=headers, timeout=timeout, allow_redirects=False)
-            except requests.ConnectTimeout as exc:
-                raise _Retryable(f"could not connect ({type(exc).__name__})") from None
-            except requests.RequestException as exc:
-                what = f"no complete answer within {seconds:.3g} s (call_timeout)" if cut.expired else \
-                    f"no complete answer ({type(exc).__name__})"
-                if idempotent:
-                    raise _Retryable(what) from None
-                raise N11Unavailable(f"N11 {method} {path}: {what}; N11 may or may not have taken the request, so "
-                                     "it is not sent again blindly") from None
-        self._raise_for_status(response, method, path, idempotent)
-        return self._parse(response, method, path, idempotent)
+        return self.transport.send(method, path, read, params=params, data=data, headers=headers,
+                                   idempotent=idempotent)
 
     def _parse(self, response: requests.Response, method: str, path: str, idempotent: bool) -> Any:
         """The answer's JSON; NaN/Infinity and nesting too deep to read are refused, not retried."""
@@ -478,19 +373,13 @@ class N11Client:
             excerpt = error_message(response.status_code, response.text or "", self._secret, 120)
             reason = f"HTTP {response.status_code} but the body is not JSON: {excerpt!r}"
             if idempotent:
-                raise _Retryable(reason, final=N11BadResponse) from None
+                raise Retryable(reason, final=N11BadResponse) from None
             raise N11BadResponse(f"N11 {method} {path}: {reason}", status=response.status_code) from None
 
     def _raise_for_status(self, response: requests.Response, method: str, path: str, idempotent: bool) -> None:
         status = response.status_code
         if status < 300:
             return
-        if status < 400:
-            target = self._clean(urlsplit(response.headers.get("Location", "")).netloc or "nowhere named")
-            raise N11BadResponse(f"N11 {method} {path} answered HTTP {status}, a redirect to {target[:100]!r}; "
-                                 f"redirects are not followed, so the API key and secret go only to "
-                                 f"{urlsplit(self.base_url).netloc}. Check the connection's API base URL",
-                                 status=status)
         text = response.text or ""
         message = error_message(status, text, self._secret)
         if is_missing_header(status, text):
@@ -503,30 +392,9 @@ class N11Client:
             raise N11RequestRefused(f"N11 refused {method} {path} (HTTP {status}): {message}",
                                     status=status, n11_message=message)
         if idempotent or status in _SAFE_WRITE_RETRY:
-            raise _Retryable(f"HTTP {status}: {message}", _retry_after(response))
+            raise Retryable(f"HTTP {status}: {message}", retry_after(response))
         raise N11Unavailable(f"N11 {method} {path} failed with HTTP {status} ({message}); N11 may or may not have "
                              "taken the request, so it is not sent again blindly", status=status, n11_message=message)
-
-
-def checked_base_url(base_url: str) -> str:
-    """The base URL without its trailing slash, if the secret may go there: https, or http to this machine."""
-    url = base_url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query:
-        raise ValueError(f"the N11 API base URL {url!r} is not an http(s) address like {DEFAULT_BASE_URL}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError(f"the N11 API base URL {url!r} is refused: the API key and secret go only over https "
-                         f"(plain http only to this machine, as for the sandbox); use https://{parts.netloc}")
-    return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _NotANumber(ValueError):
@@ -537,13 +405,6 @@ class _NotANumber(ValueError):
 
 def _refuse_constant(constant: str) -> Any:
     raise _NotANumber(constant)
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return float(response.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None
 
 
 def _reasons(item: dict) -> list[str]:

@@ -1,11 +1,14 @@
 """Talking to the sandbox as a client does in the sandbox's own tests: write tasks submitted and polled until they
-leave the queue; how a split package shares out its parent's items."""
+leave the queue; how a split package shares out its parent's items; sandboxes started for a test and stopped
+after it."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from devtools.sandbox import wire
+from devtools.sandbox import Account, N11Sandbox, SandboxState, wire
 from devtools.sandbox.rules import canonical_status
 
 DETAILS = "/ms/product/task-details/page-query"
@@ -60,3 +63,20 @@ def check_split(account, parent: dict) -> str:
     assert items == Counter({line["stockCode"]: line["quantity"] for line in parent["lines"]})
     assert "UnSupplied" in {canonical_status(child["shipmentPackageStatus"]) for child in children}
     return "by quantity"
+
+
+@contextmanager
+def sandboxes(make_account: Callable[[], Account], **defaults) -> Iterator[Callable[..., N11Sandbox]]:
+    """``start(account=None, **options)`` starts a sandbox over the account (``make_account()`` unless given) with
+    SandboxState options (``defaults`` where not given); every one started is stopped when the block ends."""
+    started: list[N11Sandbox] = []
+
+    def start(account: Account | None = None, **options) -> N11Sandbox:
+        started.append(N11Sandbox(SandboxState([account or make_account()], **{**defaults, **options})).start())
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for sandbox in started:
+            sandbox.stop()

@@ -18,6 +18,7 @@ from include.settings import (
     apply_override,
     orders_enabled,
     products_enabled,
+    returns_enabled,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +44,14 @@ def test_a_passive_store_stops_both_integrations():
     assert not orders_enabled(passive) and not products_enabled(passive)
     no_orders = apply_override(STORE, '{"order_sync": false}')
     assert not orders_enabled(no_orders) and products_enabled(no_orders)
+
+
+def test_the_returns_follow_the_orders_switches_and_their_own():
+    assert returns_enabled(STORE)
+    for raw in ('{"active": false}', '{"order_sync": false}', '{"returns_sync": false}'):
+        assert not returns_enabled(apply_override(STORE, raw)), raw
+    no_returns = apply_override(STORE, '{"returns_sync": false}')
+    assert orders_enabled(no_returns) and products_enabled(no_returns)
 
 
 @pytest.mark.parametrize(("raw", "problem"), [
@@ -84,6 +93,7 @@ def test_a_json_markup_keeps_its_exact_decimal_digits():
     ('{"stock_buffer": "3"}', "has stock_buffer='3'; it must be a whole number"),
     ('{"product_create": 0}', "has product_create=0; it must be true or false"),
     ('{"auto_approve_orders": null}', "has auto_approve_orders=None; it must be true or false"),
+    ('{"returns_sync": "off"}', "has returns_sync='off'; it must be true or false"),
     ('{"notify": {"email": ["a@b.c"]}}', "unknown key(s) notify; allowed: active, order_sync"),
     ('{"orders_schedule": "* * * * *"}', "unknown key(s) orders_schedule"),
 ])

@@ -16,11 +16,20 @@ import pytest
 from sqlalchemy import func, select
 
 from devtools.sandbox import N11Sandbox, SandboxState
-from include.orders import approve, cancel
+from devtools.sandbox.claims import OPEN as OPEN_CLAIMS
+from include.orders import approve, cancel, invoices
 from include.orders.windows import order_windows
 from include.products import run as steps
+from include.returns import actions
 from include.shop_db import dispose_engines, engine_for
-from include.tables import n11_order_actions, n11_order_lines, n11_orders, n11_product_push_batches
+from include.tables import (
+    n11_order_actions,
+    n11_order_invoices,
+    n11_order_lines,
+    n11_orders,
+    n11_product_push_batches,
+    n11_return_actions,
+)
 from tests.conftest import ROOT, TEST_KEY, TEST_SECRET, Conn, make_state
 from tests.helpers.orders import (
     MONTH_END,
@@ -54,6 +63,7 @@ from tests.helpers.reliability import (
     record,
     until_collected,
 )
+from tests.helpers.returns import ask, claims_of, decide, give_link, load_month, operations, send_links
 
 
 def kill_at_stop(mode: str, sandbox: N11Sandbox, shop: Conn) -> None:
@@ -181,3 +191,49 @@ def test_a_cancel_killed_after_n11_took_it_is_never_sent_again_and_the_shop_ends
         held = shop_order(engine, "3000000000001")
         assert held == n11_order(sandbox, "3000000000001") and len(held["lines"]) == 5  # 2 old, 3 new: none lost
         record("cancel killed after N11 split the package", cancels=1, sent_twice=0, lines_lost=0)
+
+
+def test_a_return_decision_killed_after_n11_took_it_is_never_sent_again_and_is_settled_accepted(shop, monkeypatch):
+    with N11Sandbox(SandboxState([month_account()])).start() as sandbox:
+        engine = engine_for(shop)
+        load_month(sandbox, engine)
+        first, second = (c["claimReturnId"] for c in claims_of(sandbox.state.account(TEST_KEY), *OPEN_CLAIMS)[:2])
+        ask(engine, first, "approve", requested_at=datetime(2026, 10, 1, 9))
+        ask(engine, second, "approve", requested_at=datetime(2026, 10, 1, 10))
+
+        kill_at_stop("return_actions", sandbox, shop)
+        assert [call["claimReturnId"] for call in operations(sandbox, "ClaimReturnApprove")] == [first]
+        after = decide(sandbox, engine)  # the killed one is claimed without an answer: not sent again
+        assert (after.sent, after.settled) == (1, 0)
+        monkeypatch.setattr(actions, "SETTLE", timedelta(0))
+        settled = decide(sandbox, engine)
+
+        assert (settled.settled, settled.resent, settled.sent) == (1, 0, 0)
+        assert [call["claimReturnId"] for call in operations(sandbox, "ClaimReturnApprove")] == [first, second]
+        with engine.connect() as conn:
+            assert set(conn.execute(select(n11_return_actions.c.result)).scalars()) == {"accepted"}
+        record("return decision killed mid-call", decisions=2, sent_twice=0)
+
+
+def test_an_invoice_link_killed_after_n11_took_it_is_never_sent_again(shop, monkeypatch):
+    with N11Sandbox(SandboxState([month_account()])).start() as sandbox:
+        engine = engine_for(shop)
+        sync(sandbox, engine, MONTH_START, MONTH_END)
+        with engine.connect() as conn:
+            first, second = conn.execute(select(n11_orders.c.order_number).order_by(
+                n11_orders.c.order_number).limit(2)).scalars()
+        give_link(engine, first, "https://fatura.example.com/1.pdf", requested_at=datetime(2026, 10, 1, 9))
+        give_link(engine, second, "https://fatura.example.com/2.pdf", requested_at=datetime(2026, 10, 1, 10))
+
+        kill_at_stop("invoice_links", sandbox, shop)
+        assert send_links(sandbox, engine).sent == 1
+        monkeypatch.setattr(invoices, "SETTLE", timedelta(0))
+        later = send_links(sandbox, engine)
+
+        assert (later.lost, later.sent) == (1, 0)
+        assert [call["orderNumber"] for call in operations(sandbox, "SaveLinkSellerInvoice")] == [first, second]
+        with engine.connect() as conn:
+            results = dict(conn.execute(select(n11_order_invoices.c.order_number, n11_order_invoices.c.result)).all())
+        assert results == {first: "unknown", second: "accepted"}
+        assert set(sandbox.state.account(TEST_KEY).invoice_links) == {first, second}
+        record("invoice link killed mid-call", links=2, sent_twice=0)

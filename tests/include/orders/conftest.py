@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Engine
 
-from devtools.sandbox import Account, N11Sandbox, SandboxState
+from devtools.sandbox import N11Sandbox
 from include.shop_db import engine_for
 from tests.helpers.orders import (  # noqa: F401 (this directory's modules import them from here)
     FAST,
@@ -33,6 +33,7 @@ from tests.helpers.orders import (  # noqa: F401 (this directory's modules impor
     wire_line,
     wire_package,
 )
+from tests.helpers.sandbox import sandboxes
 
 
 @pytest.fixture
@@ -46,16 +47,8 @@ def reading() -> str:
 def start_sandbox(reading) -> Iterator[Callable[..., N11Sandbox]]:
     """Start a sandbox over an account (a fresh month by default) with SandboxState options, its date filter
     the ``reading`` unless given; stopped after."""
-    started: list[N11Sandbox] = []
-
-    def start(account: Account | None = None, **options) -> N11Sandbox:
-        options.setdefault("order_date_filter", reading)
-        started.append(N11Sandbox(SandboxState([account or month_account()], **options)).start())
-        return started[-1]
-
-    yield start
-    for sandbox in started:
-        sandbox.stop()
+    with sandboxes(month_account, order_date_filter=reading) as start:
+        yield start
 
 
 @pytest.fixture
