@@ -54,7 +54,8 @@ def fill_metadata(db: Path, stores: int) -> None:
         rows = []
         for pk, dag_id, run_id in latest:
             tasks = {"load_orders": {"orders_new": 12, "orders_updated": 3, "orders_unchanged": 40},
-                     "approve_orders": {"sent": 2, "accepted": 2, "failed": 0}} if dag_id.endswith("_orders") \
+                     "send_order_actions": {"approvals": {"sent": 2, "accepted": 2, "failed": 0}},
+                     "sync_returns": {"claims": {"new": 1, "open": 1}}} if dag_id.endswith("_orders") \
                 else {"collect_results": {"succeeded": 290, "failed": 5, "rejected": 0, "no_result": 0}}
             rows += [(pk, task, -1, "return_value", dag_id, run_id, json.dumps(value)) for task, value in tasks.items()]
         conn.executemany("INSERT INTO xcom (dag_run_id, task_id, map_index, key, dag_id, run_id, value, timestamp) "

@@ -5,8 +5,11 @@
   intervals).
   Run options (the trigger form's fields): `reload_from` and `reload_to` re-extract a whole range in this one
   run (include/orders/reload.py) instead of the run's interval.
-  Then it approves on N11 the order lines the shop asked for in `n11_order_actions` (and, with the store
-  setting `auto_approve_orders`, every seller line in Created); with none, it succeeds saying so.
+  Then, side by side: `send_order_actions` sends what the shop asked for in `n11_order_actions` (approvals, and
+  with the store setting `auto_approve_orders` every seller line in Created; then cancels) and
+  `n11_order_invoices` (invoice links), succeeding with the reason when there is none; `sync_returns` loads N11's
+  return claims into `n11_returns` and sends the shop's decisions from `n11_return_actions` (skipped while
+  `returns_sync` is off).
 - `n11_<slug>_products` sends N11 whatever differs from the shop (stock and price against N11's live values),
   limited by the store's update type; one run of a store at a time (a lock in the shop database). Airflow
   refuses to create a backfill of it (``allowed_run_types``): no run, no failure, no alert.
@@ -51,7 +54,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 from include.registry import TIMEZONE, EntryError, load_registry_or_error
 from include.settings import OVERRIDABLE, StoreConfig
 from include.tasks.assets import products_alias, store_asset
-from include.tasks.orders import approve_orders, load_orders
+from include.tasks.orders import load_orders, send_order_actions, sync_returns
 from include.tasks.products import (
     collect_results,
     create_products,
@@ -145,8 +148,8 @@ def orders_dag(store: StoreConfig) -> DAG:
                           "Pulls the N11 orders of each data interval into the shop database."),
     ) as dag:
         effective = gate(settings, "orders")
-        check_credentials(effective, "orders") >> load_orders.override(
-            outlets=[store_asset(store.slug, "orders")])(effective) >> approve_orders(effective)
+        loaded = load_orders.override(outlets=[store_asset(store.slug, "orders")])(effective)
+        check_credentials(effective, "orders") >> loaded >> [send_order_actions(effective), sync_returns(effective)]
     dag.params = _run_params(ORDERS_PARAMS)  # after the tasks, as for the products DAG below
     return dag
 

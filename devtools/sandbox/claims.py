@@ -75,6 +75,17 @@ def add_claims(account: Any, rng: random.Random, end_ms: int) -> None:
             account.claims[claim["claimReturnId"]] = claim
 
 
+def file_claim(account: Any, order_number: str, requested: date, seed: int = 0) -> dict:
+    """A buyer's claim on the first line of an order's live package, requested that day, as N11 records it: tests
+    play the buyer with it."""
+    with account.lock:
+        package = next(p for p in account.package(order_number) if not p.get("_parent") and p["lines"])
+        claim = _claim(random.Random(seed), package, package["lines"][0], str(49_000_000 + len(account.claims)),
+                       requested)
+        account.claims[claim["claimReturnId"]] = claim
+        return claim
+
+
 def _claim(rng: random.Random, package: dict, line: dict, claim_id: str, requested: date) -> dict:
     quantity = rng.randint(1, line["quantity"])
     reason, description = rng.choice(RETURN_REASONS)

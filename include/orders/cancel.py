@@ -92,6 +92,12 @@ class CancelSummary:
     reread: int = 0  # orders read again from N11 into the shop
     reread_failed: int = 0  # of those, reads that failed: the next run's follow-up of open orders reads them
 
+    def idle_reason(self) -> str | None:
+        """Why the run had nothing to do, or None when it did something."""
+        if any(self.counts().values()):
+            return None
+        return f"store {self.store!r}: nothing to cancel: the shop asked for no cancel in n11_order_actions"
+
     def log_line(self) -> str:
         return (f"store {self.store!r}, cancels of items that cannot be supplied: lines sent {self.sent} in "
                 f"{self.calls} call(s), accepted {self.accepted}, failed {self.failed}, outcome unknown "

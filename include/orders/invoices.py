@@ -64,7 +64,6 @@ def send_invoice_links(engine: Engine, soap: N11SoapClient, store: StoreConfig) 
                                .order_by(invoices.c.requested_at, invoices.c.order_number)).all()
     for row in waiting[:MAX_SENDS]:
         send_one(engine, soap, slug, row, summary)
-    log.info("%s", summary.log_line())
     return summary
 
 

@@ -89,7 +89,6 @@ def send_return_actions(engine: Engine, soap: N11SoapClient, store: StoreConfig)
         waiting = [row for row in waiting if row.action != DENY or row.deny_reason_id in known]
     for row in waiting[:MAX_SENDS]:
         send_one(engine, soap, slug, row, summary)
-    log.info("%s", summary.log_line())
     return summary
 
 

@@ -1,5 +1,6 @@
-"""The orders DAG's tasks: the orders N11 modified in the run's data interval into the shop database, then the
-approvals the shop asked for back to N11.
+"""The orders DAG's tasks: the orders N11 modified in the run's data interval into the shop database; then, side by
+side, what the shop asks N11 to do with its orders (approvals, cancels, invoice links) and the return claims both
+ways (N11's claims into the shop, the shop's decisions back).
 
 The DAG file imports this module at parse, so the domain code is imported when a task runs.
 """
@@ -10,18 +11,20 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from include.tasks.assets import store_asset
-from include.tasks.outcome import tell
+from include.tasks.outcome import counted, tell
 
 log = logging.getLogger(__name__)
 
 # An interval is split into windows of at most 14 days, each paged at 100 orders a call within the client's rate
 # (600/min): a month of a busy store is a few hundred calls, well within the hour. Approving sends 100 order lines
-# a call: a few calls per run.
+# a call, a cancel one call per package, an invoice link one call each (at most 500 a run): a few minutes at worst.
+# Return claims come 20 a page, open ones looked up by order (at most 50 a run), decisions one call each (at most
+# 200 a run).
 LOAD_TIMEOUT = timedelta(hours=1)
-APPROVE_TIMEOUT = timedelta(minutes=30)
+ACTIONS_TIMEOUT = RETURNS_TIMEOUT = timedelta(minutes=30)
 
 
 @task(execution_timeout=LOAD_TIMEOUT, multiple_outputs=False)  # one XCom, not one per key
@@ -62,19 +65,55 @@ def load_orders(store_settings: dict, data_interval_start: datetime | None = Non
     return counts
 
 
-@task(execution_timeout=APPROVE_TIMEOUT, multiple_outputs=False)  # one XCom, not one per key
-def approve_orders(store_settings: dict) -> dict:
-    """Send the order approvals the shop asked for (and, if switched on, every new seller line); return the
-    counts.
+@task(execution_timeout=ACTIONS_TIMEOUT, multiple_outputs=False)  # one XCom, not one per key
+def send_order_actions(store_settings: dict) -> dict:
+    """Send what the shop asked N11 to do with its orders: the approvals (and, if switched on, every new seller
+    line), then the cancels (after them, so a line approved in this run can be cancelled in it), then the invoice
+    links. Returns the counts of each.
 
-    Nothing to approve is a success, its reason in the log: skipped means switched off, nothing else.
+    Nothing to send is a success, its reason in the log: skipped means switched off, nothing else.
     """
-    from include.orders.approve import approve_orders as send_approvals
+    from include.orders.approve import approve_orders
+    from include.orders.cancel import cancel_lines
+    from include.orders.invoices import send_invoice_links
     from include.tasks.store_run import store_run
 
     with store_run(store_settings) as run:
-        summary = send_approvals(run.engine, run.client, run.store)
-    outcome = summary.idle_reason() or summary.log_line()
-    log.info("%s", outcome)
-    tell(outcome)
-    return summary.counts()
+        approvals = approve_orders(run.engine, run.client, run.store)
+        cancels = cancel_lines(run.engine, run.client, run.store)
+        invoices = send_invoice_links(run.engine, run.soap, run.store)
+    parts = {"approvals": approvals, "cancels": cancels, "invoice links": invoices}
+    for summary in parts.values():
+        log.info("%s", summary.idle_reason() or summary.log_line())
+    busy = [counted(label, summary.counts()) for label, summary in parts.items() if not summary.idle_reason()]
+    tell("; ".join(busy) or "order actions: nothing to approve, cancel or link (see the task's log)")
+    return {"approvals": approvals.counts(), "cancels": cancels.counts(), "invoices": invoices.counts()}
+
+
+@task(execution_timeout=RETURNS_TIMEOUT, multiple_outputs=False)  # one XCom, not one per key
+def sync_returns(store_settings: dict, data_interval_start: datetime | None = None,
+                 data_interval_end: datetime | None = None) -> dict:
+    """Load N11's return claims of the run's interval (or of its reload range) and read the open ones again, then
+    send the shop's decisions on them; skipped while ``returns_sync`` is off. Returns the counts of both."""
+    from include.orders.reload import ReloadRange
+    from include.returns.actions import send_return_actions
+    from include.returns.run import load_returns
+    from include.settings import StoreConfig, returns_enabled
+    from include.tasks.store_run import store_run
+
+    store = StoreConfig.from_dict(store_settings)
+    if not returns_enabled(store):
+        message = (f"store {store.slug!r}: returns skipped because returns_sync=false; switch it with the Variable "
+                   f"{store.variable_name!r} (Admin > Variables) or in the store registry")
+        log.warning("%s", message)
+        tell(f"skipped: {message}")
+        raise AirflowSkipException(message)
+    reload = ReloadRange.from_conf(get_current_context()["dag_run"].conf, datetime.now(UTC))  # load_orders checked it
+    start, end = (reload.start, reload.end) if reload else (data_interval_start, data_interval_end)
+    with store_run(store) as run:
+        claims = load_returns(run.engine, run.soap, run.store, start, end)
+        decisions = send_return_actions(run.engine, run.soap, run.store)
+    log.info("%s", decisions.idle_reason() or decisions.log_line())
+    told = counted("return decisions", decisions.counts()) if not decisions.idle_reason() else "no decision waiting"
+    tell(f"{counted('return claims', claims.counts())}; {told}")
+    return {"claims": claims.counts(), "decisions": decisions.counts()}

@@ -18,3 +18,10 @@ def tell(text: str) -> None:
     except RuntimeError:
         return
     context["ti"].xcom_push(OUTCOME_KEY, text)
+
+
+def counted(label: str, counts: dict[str, int]) -> str:
+    """A short line for the note: the label and the counts that are not zero ("cancels: sent 1, accepted 1"). The
+    task's log keeps the whole line; Airflow keeps 1000 characters of a note."""
+    shown = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items() if value)
+    return f"{label}: {shown or 'nothing'}"

@@ -44,10 +44,25 @@ def gate(store_settings: dict, integration: str) -> dict:
     record_settings(shop_engine(effective.shop_conn_id), effective)
     if not _ENABLED[integration](effective):
         _skip_unless_dry_run(effective, integration)
-    log.info("store %r: %s enabled (update_type=%s)", store.slug, integration, effective.update_type)
+    log.info("%s", _enabled_line(effective, integration))
     settings = effective.as_dict()
     del settings["notify"]  # the tasks need no channel; the alerts are wired at parse, from the registry
     return settings
+
+
+def _enabled_line(store: StoreConfig, integration: str) -> str:
+    """The gate's one line: the integration runs, with the switches that decide what its tasks do."""
+    if integration == ORDERS:
+        switches = (f"returns_sync={_on(store.returns_sync)}, auto_approve_orders={_on(store.auto_approve_orders)}, "
+                    f"order_sender={store.order_sender}")
+    else:
+        switches = (f"update_type={store.update_type}, product_create={_on(store.product_create)}, "
+                    f"stock_buffer={store.stock_buffer}, price_markup_percent={store.price_markup_percent}")
+    return f"store {store.slug!r}: {integration} enabled ({switches})"
+
+
+def _on(switch: bool) -> str:
+    return "on" if switch else "off"
 
 
 def _skip_unless_dry_run(store: StoreConfig, integration: str) -> None:

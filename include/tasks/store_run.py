@@ -1,9 +1,9 @@
 """The opening every store task shares: settings, shop database, N11 client, failure translation, closing.
 
 A task body is ``with store_run(settings) as run: ...``. The block sees the store's settings, its shop
-engine (tables created if missing) and an N11 client that is closed when the block ends. N11 refusing the
-credentials anywhere in the block becomes one failure without retries that says which store and where to fix
-the key; a missing connection says which one to create.
+engine (tables created if missing) and an N11 client (and its SOAP side) that is closed when the block ends.
+N11 refusing the credentials anywhere in the block becomes one failure without retries that says which store
+and where to fix the key; a missing connection says which one to create.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from include.tasks.outcome import tell
 from n11.client import N11Client
 from n11.errors import N11AuthError
 from n11.hooks import N11Hook
+from n11.soap import N11SoapClient
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,11 @@ class StoreRun:
                 "Admin > Connections with type N11, the API key and the API secret") from None
         client.share_rate(self.store.pool_slots)
         return client
+
+    @cached_property
+    def soap(self) -> N11SoapClient:
+        """The store's SOAP services (returns, invoice links), sharing the client's connection, rate and closing."""
+        return N11SoapClient.beside(self.client)
 
     def close(self) -> None:
         if "client" in self.__dict__:

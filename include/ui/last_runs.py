@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 # The tasks whose return values are a run's counts (include/tasks/orders.py, products.py).
-COUNTING_TASKS = ("load_orders", "approve_orders", "collect_results")
+COUNTING_TASKS = ("load_orders", "send_order_actions", "sync_returns", "collect_results")
 
 
 @dataclass

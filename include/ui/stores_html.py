@@ -15,13 +15,19 @@ from include.settings import StoreConfig
 from include.store_overview import ShopView
 from include.ui.last_runs import LastRun
 
-# What a person reads of each counting task's return value: a label and the counts it names.
+SENT = (("sent", "sent"), ("accepted", "accepted"), ("failed", "failed"))
+# What a person reads of each counting task's return value: per part (None: the value itself, else one of its
+# keys), a label and the counts it names. A part whose counts are all zero is left out.
 COUNTS = {
-    "load_orders": ("orders", (("orders_new", "new"), ("orders_updated", "updated"),
-                               ("orders_unchanged", "unchanged"))),
-    "approve_orders": ("approvals", (("sent", "sent"), ("accepted", "accepted"), ("failed", "failed"))),
-    "collect_results": ("SKUs", (("succeeded", "succeeded"), ("failed", "failed"), ("rejected", "rejected"),
-                                 ("no_result", "no result"))),
+    "load_orders": ((None, "orders", (("orders_new", "new"), ("orders_updated", "updated"),
+                                      ("orders_unchanged", "unchanged"))),),
+    "send_order_actions": (("approvals", "approvals", SENT), ("cancels", "cancels", SENT),
+                           ("invoices", "invoice links", SENT)),
+    "sync_returns": (("claims", "return claims", (("new", "new"), ("updated", "updated"), ("open", "open"),
+                                                  ("unmatched", "without their order line"))),
+                     ("decisions", "return decisions", SENT)),
+    "collect_results": ((None, "SKUs", (("succeeded", "succeeded"), ("failed", "failed"), ("rejected", "rejected"),
+                                        ("no_result", "no result"))),),
 }
 
 STYLE = """
@@ -127,15 +133,21 @@ def _run(run: LastRun | None, zone: ZoneInfo, base_path: str) -> str:
     if run is None:
         return '<span class="muted">no run yet</span>'
     state = f'<span class="state-{escape(run.state)}">{escape(run.state)}</span>'
-    counts = "".join(f"<li>{_counts(task, values)}</li>" for task, values in run.counts.items() if task in COUNTS)
+    counts = "".join(f"<li>{line}</li>" for task, values in run.counts.items() if task in COUNTS
+                     for line in _counts(task, values))
     note = (f"<details><summary>note</summary><pre>{escape(run.note)}</pre></details>" if run.note else "")
     return (f"{_link(run, base_path, state)} {_when(run.run_after, zone)}"
             + (f"<ul>{counts}</ul>" if counts else "") + note)
 
 
-def _counts(task: str, values: dict) -> str:
-    label, names = COUNTS[task]
-    return f"{label}: " + ", ".join(f"{text} {escape(str(values.get(key, 0)))}" for key, text in names)
+def _counts(task: str, values: dict) -> list[str]:
+    """The task's count lines: each part's label and counts, a part of nothing but zeros left out."""
+    lines = []
+    for part, label, names in COUNTS[task]:
+        found = values if part is None else values.get(part) or {}
+        if part is None or any(found.get(key) for key, _ in names):
+            lines.append(f"{label}: " + ", ".join(f"{text} {escape(str(found.get(key, 0)))}" for key, text in names))
+    return lines
 
 
 def _refusals(shop: ShopView, run: LastRun | None, base_path: str) -> str:

@@ -57,8 +57,9 @@ def test_a_run_keeps_one_xcom_per_task_and_the_gates_holds_no_alert_channel(stor
     with sqlite3.connect(Path(os.environ["AIRFLOW_HOME"]) / "airflow.db") as conn:
         rows = conn.execute("SELECT task_id, key, value FROM xcom WHERE run_id = ?", (run.run_id,)).fetchall()
     assert sorted(task for task, key, _ in rows if key == "return_value") == sorted(run.dag.task_ids)
-    assert sorted(task for task, key, _ in rows if key == "run_outcome") == ["approve_orders", "load_orders"]
-    assert len(rows) == len(run.dag.task_ids) + 2
+    assert sorted(task for task, key, _ in rows if key == "run_outcome") == ["load_orders", "send_order_actions",
+                                                                                "sync_returns"]
+    assert len(rows) == len(run.dag.task_ids) + 3
     gate = next(str(value) for task, _, value in rows if task == "gate")
     assert "shop1" in gate and "ops@shop.example" not in gate and "notify" not in gate
 

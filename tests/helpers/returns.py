@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy import Engine, insert, select
 
 from devtools.sandbox import Account, N11Sandbox
+from include.clock import ISTANBUL
 from include.orders.invoices import InvoiceLinksSummary, send_invoice_links
 from include.returns.actions import ReturnActionsSummary, send_return_actions
 from include.returns.run import ReturnsSummary, load_returns
@@ -102,3 +103,24 @@ def personal_values(account: Account) -> set[str]:
     with account.lock:
         return {str(claim[field]) for claim in account.claims.values() for field in PERSONAL_FIELDS
                 if claim.get(field)}
+
+
+def after_sale_waiting(sandbox: N11Sandbox, shop: Engine, modified: datetime) -> dict:
+    """An order N11 shows modified at ``modified`` with a buyer's claim requested that day, and the shop's approval
+    of the claim and invoice link for the order waiting: an orders run over that moment sends both SOAP writes.
+    Returns the claim."""
+    from devtools.sandbox.claims import file_claim
+    from devtools.sandbox.rules import DEAD, canonical_status
+    from include.clock import to_ms
+    from include.tables import metadata
+
+    account = sandbox.state.account(TEST_KEY)
+    with account.lock:
+        order = next(p["orderNumber"] for p in account.packages if not p.get("_parent") and p["lines"]
+                     and canonical_status(p["shipmentPackageStatus"]) not in DEAD)
+    account.set_package_status(order, "Delivered", to_ms(modified))
+    claim = file_claim(account, order, modified.astimezone(ISTANBUL).date())
+    metadata.create_all(shop)
+    ask(shop, claim["claimReturnId"], "approve")
+    give_link(shop, order, "https://fatura.example.com/e-arsiv/2026/a.pdf")
+    return claim

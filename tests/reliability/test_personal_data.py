@@ -1,7 +1,7 @@
 """Buyers' personal data stays in the shop tables: after an orders run through Airflow that loads the sandbox's
-orders, and one that fails on a bad package, no phone, TC or tax id, e-mail, name or address line of any buyer
-appears in a task log, an XCom value, a rendered template field, or the captured output (the error included);
-the shop database holds them (the scan's positive control)."""
+orders and a return claim (its buyer's name, e-mail and phone), and one that fails on a bad package, no phone, TC
+or tax id, e-mail, name or address line of any buyer appears in a task log, an XCom value, a rendered template
+field, or the captured output (the error included); the shop database holds them (the scan's positive control)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from include.shop_db import url_for
 from tests.conftest import TEST_KEY
 from tests.helpers.dags import airflow_values, run_dag
 from tests.helpers.reliability import record
+from tests.helpers.returns import after_sale_waiting
+from tests.helpers.returns import personal_values as claimants
 
 pytestmark = pytest.mark.dags
 ADDRESS_FIELDS = ("fullName", "address", "gsm", "tcId", "taxId")
@@ -36,6 +38,7 @@ def test_personal_data_reaches_the_shop_tables_and_no_log_xcom_rendered_field_me
     shop = store_env(orders_schedule="0 0 * * *")
     today = pendulum.now("Europe/Istanbul").start_of("day")
     account = sandbox.state.account(TEST_KEY)
+    after_sale_waiting(sandbox, create_engine(url_for(shop)), today.subtract(hours=1))  # a claim: its buyer's contact
     assert run_dag("n11_shop1_orders", logical_date=today)["_run"] == "success"
     loaded = account.expected_orders(0, 2**62)
     recent = int(today.subtract(hours=2).timestamp() * 1000)
@@ -59,9 +62,9 @@ def test_personal_data_reaches_the_shop_tables_and_no_log_xcom_rendered_field_me
              "output and messages": [output.out, output.err, caplog.text]}
     assert "is not an N11 status" in output.out + caplog.text  # the failure's message was scanned too
 
-    personal = personal_values(loaded)
+    personal = personal_values(loaded) | claimants(account)
     stored = personal & shop_values
-    assert len(stored) > 10  # the shop got them
+    assert len(stored) > 10 and claimants(account) <= stored  # the shop got them, the claim's buyer too
     leaks = {where: sorted(value for value in stored if any(value in text for text in found))
              for where, found in texts.items()}
     assert leaks == dict.fromkeys(texts, [])

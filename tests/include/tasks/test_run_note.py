@@ -21,8 +21,8 @@ def today() -> pendulum.DateTime:
 
 
 def test_the_note_lists_each_tasks_lines_then_the_failed_tasks():
-    assert compose(["orders: 3 new", "nothing to approve"], ["approve_orders"]) == (
-        "- orders: 3 new\n- nothing to approve\n- **failed**: approve_orders (see the task's log)")
+    assert compose(["orders: 3 new", "approvals: sent 2"], ["sync_returns"]) == (
+        "- orders: 3 new\n- approvals: sent 2\n- **failed**: sync_returns (see the task's log)")
 
 
 def test_a_note_longer_than_airflow_stores_is_cut_at_a_line_saying_so():
@@ -33,13 +33,15 @@ def test_a_note_longer_than_airflow_stores_is_cut_at_a_line_saying_so():
 
 
 @pytest.mark.dags
-def test_an_orders_run_notes_what_it_loaded_in_istanbul_time_and_why_it_approved_nothing(store_env):
+def test_an_orders_run_notes_what_it_loaded_in_istanbul_time_and_that_no_order_action_or_return_waited(
+        store_env):
     store_env(orders_schedule="0 0 * * *")
     assert run_dag(ORDERS, logical_date=today())["_run"] == "success"
     note = latest_note(ORDERS)
     assert note.startswith(f"- store 'shop1', orders modified {today().subtract(days=1).isoformat()}"), note
     assert "windows 1" in note
-    assert "- store 'shop1': nothing to approve: auto_approve_orders is off" in note
+    assert "- order actions: nothing to approve, cancel or link (see the task's log)" in note
+    assert "- return claims: periods 1; no decision waiting" in note
 
 
 @pytest.mark.dags

@@ -51,7 +51,8 @@ def test_a_store_shows_its_recorded_switches_api_check_and_both_last_runs_with_t
     assert row.store.slug == "shop1" and row.shop_error is None
     assert (row.shop.active, row.shop.order_sync, row.shop.product_sync) == (True, True, True)
     assert row.shop.api_status == "ok" and row.shop.api_checked_at is not None
-    assert row.orders.state == "success" and set(row.orders.counts) == {"load_orders", "approve_orders"}
+    assert row.orders.state == "success"
+    assert set(row.orders.counts) == {"load_orders", "send_order_actions", "sync_returns"}
     assert row.orders.note.startswith("- store 'shop1', orders modified")
     assert row.products.state == "success" and "collect_results" in row.products.counts
     assert row.products.url == f"dags/n11_shop1_products/runs/{quote(row.products.run_id, safe='')}"
