@@ -1,9 +1,10 @@
 """`make demo`: the demo store's DAGs run through Airflow against the local N11 sandbox, all on SQLite.
 
-Starts the sandbox (seeded Turkish demo data: a few hundred products, a month of orders), prepares an
-Airflow home in `.airflow/` (SQLite metadata, the demo store's connections as environment variables, the
-shop database `.airflow/shop.db` with its product source filled), runs `airflow dags test` for the demo
-store's DAGs and prints what happened. Airflow's own output goes to `.airflow/demo-<dag>.log`.
+Starts the sandbox (seeded Turkish demo data: a few hundred products, a month of orders and return claims),
+prepares an Airflow home in `.airflow/` (SQLite metadata, the demo store's connections as environment variables,
+the shop database `.airflow/shop.db` with its product source filled and what the shop asks after the sale: one
+item cancelled, one return approved, one invoice link), runs `airflow dags test` for the demo store's DAGs and
+prints what happened. Airflow's own output goes to `.airflow/demo-<dag>.log`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,19 +30,26 @@ from devtools.sandbox import (
     new_shop_products,
     shop_products,
 )
-from include.clock import utcnow
+from devtools.sandbox.claims import file_claim
+from devtools.sandbox.rules import canonical_status
+from include.clock import to_ms, utcnow
 from include.products import results
 from include.products import run as steps
 from include.registry import TIMEZONE, load_registry
 from include.settings import StoreConfig
 from include.tables import (
+    metadata,
     n11_categories,
+    n11_order_actions,
+    n11_order_invoices,
     n11_order_lines,
     n11_order_packages,
     n11_orders,
     n11_product_creations,
     n11_product_source,
     n11_product_sync_errors,
+    n11_return_actions,
+    n11_returns,
     n11_stores,
     source_metadata,
 )
@@ -109,6 +118,48 @@ def fresh_shop_db(sandbox: N11Sandbox) -> tuple[Engine, int]:
     return engine, len(listed) + len(new)
 
 
+@dataclass(frozen=True)
+class AfterSale:
+    """What the demo shop asks N11 after the sale, before the orders run."""
+
+    cancelled_line: str  # one item of a line N11 shows Picking: the shop cannot supply it
+    order_number: str  # the order of that line
+    claim_id: str  # a buyer's return claim the shop approves
+    invoiced_order: str  # an order the shop gives its invoice link
+
+
+def ask_after_sale(sandbox: N11Sandbox, engine: Engine, interval_end: datetime) -> AfterSale:
+    """The shop's rows for one cancel, one return decision and one invoice link among the orders and claims of the
+    interval that ends at ``interval_end`` (the day the orders run loads)."""
+    account = sandbox.state.account(DEMO_API_KEY)
+    start, end = to_ms(interval_end - timedelta(days=1)), to_ms(interval_end)
+    with account.lock:
+        day = [p for p in account.packages if start <= p["lastModifiedDate"] < end and not p.get("_parent")
+               and p["_sender"] == "SELLER"]
+        picking = next(p for p in day if canonical_status(p["shipmentPackageStatus"]) in ("Created", "Picking")
+                       and sum(line["quantity"] for line in p["lines"]) > 1)
+        shipped = [p for p in day if canonical_status(p["shipmentPackageStatus"]) in ("Shipped", "Delivered")]
+    # N11 shows the first order Picking (the shop approved it), the second delivered, and its buyer asks to return
+    # an item of it the same day.
+    account.set_package_status(picking["orderNumber"], "Picking", picking["lastModifiedDate"])
+    returned, invoiced = shipped[0], shipped[-1]
+    account.set_package_status(returned["orderNumber"], "Delivered", returned["lastModifiedDate"])
+    claim = file_claim(account, returned["orderNumber"], (interval_end - timedelta(days=1)).date())
+    asked = AfterSale(str(picking["lines"][0]["orderLineId"]), picking["orderNumber"], claim["claimReturnId"],
+                      invoiced["orderNumber"])
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(n11_order_actions).values(store=SLUG, order_line_id=asked.cancelled_line,
+                                                      action="cancel", quantity=1, cancel_reason=61,
+                                                      requested_by="demo back office"))
+        conn.execute(insert(n11_return_actions).values(store=SLUG, claim_id=asked.claim_id, action="approve",
+                                                       requested_by="demo back office"))
+        conn.execute(insert(n11_order_invoices).values(
+            store=SLUG, order_number=asked.invoiced_order,
+            invoice_url=f"https://fatura.demo-magaza.com.tr/e-arsiv/{asked.invoiced_order}.pdf"))
+    return asked
+
+
 def last_complete_day() -> pendulum.DateTime:
     """End of yesterday's data interval in Istanbul time: `airflow dags test` runs the interval ending here."""
     return pendulum.now(TIMEZONE).start_of("day")
@@ -166,6 +217,32 @@ def report_order(engine: Engine) -> None:
                   f"{line['stock_code']} {line['product_name']} = {line['seller_invoice_amount']} TL")
 
 
+def report_after_sale(engine: Engine, asked: AfterSale) -> None:
+    """The cancel, the return claims and the invoice link as the shop database holds them after the run."""
+    with engine.connect() as conn:
+        cancel = conn.execute(select(n11_order_actions).where(
+            n11_order_actions.c.store == SLUG, n11_order_actions.c.action == "cancel")).mappings().one()
+        parts = conn.execute(select(n11_order_lines.c.status, func.sum(n11_order_lines.c.quantity))
+                             .where(n11_order_lines.c.store == SLUG,
+                                    n11_order_lines.c.order_number == asked.order_number)
+                             .group_by(n11_order_lines.c.status).order_by(n11_order_lines.c.status)).all()
+        claims = conn.scalar(select(func.count()).select_from(n11_returns).where(n11_returns.c.store == SLUG))
+        claim = conn.execute(select(n11_returns).where(n11_returns.c.store == SLUG,
+                                                       n11_returns.c.claim_id == asked.claim_id)).mappings().first()
+        decision = conn.execute(select(n11_return_actions).where(n11_return_actions.c.store == SLUG)).mappings().one()
+        invoice = conn.execute(select(n11_order_invoices).where(n11_order_invoices.c.store == SLUG)).mappings().one()
+    print("\n  after the sale:")
+    print(f"    cancel of 1 item of line {asked.cancelled_line} (order {asked.order_number}): {cancel['result']} "
+          f"({cancel['reason'] or 'N11 took it'}); the order's items now: "
+          + ", ".join(f"{quantity} {status}" for status, quantity in parts))
+    print(f"    return claims in n11_returns: {claims}")
+    if claim is not None:
+        print(f"    claim {asked.claim_id} (order {claim['order_number']}, line {claim['order_line_id'] or '?'} "
+              f"{claim['stock_code'] or ''}): {claim['reason_type']}; the shop's approval: {decision['result']} "
+              f"({decision['reason'] or 'N11 took it'})")
+    print(f"    invoice link of order {asked.invoiced_order}: {invoice['result']} ({invoice['invoice_url']})")
+
+
 def report_products(engine: Engine, store: StoreConfig, since: datetime) -> None:
     """What the products run pushed per field group and what N11 refused (the shop database keeps both)."""
     with engine.connect() as conn:
@@ -217,6 +294,7 @@ def main() -> int:
         engine, products = fresh_shop_db(sandbox)
         print(f"Shop database {os.path.relpath(SHOP_DB)}: n11_product_source filled with {products} products")
         interval_end = last_complete_day()
+        asked = ask_after_sale(sandbox, engine, interval_end)
         started = utcnow()
         failed = []
         for dag_id, date in ((store.orders_dag_id, interval_end), (store.products_dag_id, pendulum.now("UTC"))):
@@ -228,6 +306,7 @@ def main() -> int:
                 failed.append(dag_id)
         report(engine, interval_end)
         report_order(engine)
+        report_after_sale(engine, asked)
         report_products(engine, store, started)
         report_new_products(engine, store, started)
         for dag_id in failed:
