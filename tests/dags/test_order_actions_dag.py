@@ -33,19 +33,27 @@ pytestmark = pytest.mark.dags
 UPDATE = "/rest/order/v1/update"
 
 
-def yesterdays_packages_created(sandbox, today) -> list[str]:
-    """Make the packages N11 modified yesterday Created, seller-fulfilled, with their sender on the wire."""
+def yesterdays_packages(sandbox, today, status: str, items: int = 1) -> list[dict]:
+    """Make the live packages N11 modified yesterday with at least ``items`` items ``status``, seller-fulfilled with
+    their sender on the wire (as N11 shows an order once approved, say); returns them."""
     account = sandbox.state.account(TEST_KEY)
-    line_ids = []
+    moved = []
     for package in account.packages:
         if to_ms(today.subtract(days=1)) <= package["lastModifiedDate"] < to_ms(today) \
-                and canonical_status(package["shipmentPackageStatus"]) != UNPACKED:
-            package.update(shipmentPackageStatus="Created", _sender="SELLER", sender="SELLER")
+                and canonical_status(package["shipmentPackageStatus"]) not in (UNPACKED, "Cancelled", "UnSupplied") \
+                and sum(line["quantity"] for line in package["lines"]) >= items:
+            package.update(shipmentPackageStatus=status, _sender="SELLER", sender="SELLER")
             for line in package["lines"]:
-                line["orderItemLineItemStatusName"] = "Created"
-                line_ids.append(str(line["orderLineId"]))
-    assert line_ids
-    return sorted(line_ids)
+                line["orderItemLineItemStatusName"] = status
+            moved.append(package)
+    assert moved
+    return moved
+
+
+def yesterdays_packages_created(sandbox, today) -> list[str]:
+    """Make the packages N11 modified yesterday Created; their line ids."""
+    return sorted(str(line["orderLineId"]) for package in yesterdays_packages(sandbox, today, "Created")
+                  for line in package["lines"])
 
 
 def returned(dag_id: str, task_id: str) -> dict:
@@ -118,27 +126,11 @@ def test_a_shop_request_for_an_unknown_line_is_refused_in_the_run_and_never_sent
 SPLIT = "/rest/delivery/v1/splitPackageByQuantity"
 
 
-def yesterdays_orders(sandbox, today) -> list[dict]:
-    """Yesterday's live packages with more than one item, seller-fulfilled and Picking (an approved order)."""
-    account = sandbox.state.account(TEST_KEY)
-    picked = []
-    for package in account.packages:
-        if to_ms(today.subtract(days=1)) <= package["lastModifiedDate"] < to_ms(today) \
-                and canonical_status(package["shipmentPackageStatus"]) not in (UNPACKED, "Cancelled", "UnSupplied") \
-                and sum(line["quantity"] for line in package["lines"]) > 1:
-            package.update(shipmentPackageStatus="Picking", _sender="SELLER", sender="SELLER")
-            for line in package["lines"]:
-                line["orderItemLineItemStatusName"] = "Picking"
-            picked.append(package)
-    assert len(picked) >= 2
-    return picked
-
-
 def test_one_run_cancels_a_line_sends_an_invoice_link_loads_a_claim_and_sends_the_shops_decision(
         store_env, sandbox):
     shop = store_env(orders_schedule="0 0 * * *")
     today = pendulum.now("Europe/Istanbul").start_of("day")
-    cancelled, invoiced = yesterdays_orders(sandbox, today)[:2]
+    cancelled, invoiced = yesterdays_packages(sandbox, today, "Picking", items=2)[:2]
     line = cancelled["lines"][0]
     claim = file_claim(sandbox.state.account(TEST_KEY), invoiced["orderNumber"], today.subtract(days=1).date())
     engine = create_engine(url_for(shop))
