@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,9 +27,8 @@ os.environ.update({
     "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
 })
 
-from sqlalchemy import create_engine, text  # noqa: E402
-
 from devtools.sandbox import N11Sandbox  # noqa: E402
+from tests.helpers.databases import ServerDatabases  # noqa: E402
 
 # The fixtures several directories share (store_env, demo_shop, logged), and the figures of the reliability suite.
 pytest_plugins = ["tests.helpers.dags", "tests.helpers.figures"]
@@ -52,40 +50,33 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"the API secret appeared in the output of {item.nodeid}"
 
 
-def _server_db(kind: str) -> Iterator[Conn]:
-    name = f"n11_test_{uuid.uuid4().hex[:12]}"
-    if kind == "postgres":
-        admin_url, conn = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", \
-            Conn("shop_db", "postgres", "127.0.0.1", "postgres", None, 5432, name)
-        create, drop = f'CREATE DATABASE "{name}"', f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    else:
-        admin_url, conn = "mysql+pymysql://root@127.0.0.1:3306/", \
-            Conn("shop_db", "mysql", "127.0.0.1", "root", None, 3306, name)
-        create, drop = f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4", f"DROP DATABASE IF EXISTS `{name}`"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(create))
-    try:
-        yield conn
-    finally:
-        from include import shop_db
-
-        shop_db.dispose_engines()
-        with admin.connect() as c:
-            c.execute(text(drop))
-        admin.dispose()
+@pytest.fixture(scope="session")
+def server_databases() -> Iterator[dict[str, ServerDatabases]]:
+    """The PostgreSQL and MariaDB databases of this session's tests, made ahead and dropped behind when used."""
+    servers: dict[str, ServerDatabases] = {}
+    yield servers
+    for databases in servers.values():
+        databases.close()
 
 
 @pytest.fixture(params=DATABASES)
-def shop_conn(request, tmp_path) -> Iterator[Conn]:
+def shop_conn(request, tmp_path, server_databases) -> Iterator[Conn]:
     """A fresh, empty shop database on each of SQLite, PostgreSQL and MariaDB."""
+    from include import shop_db
+
     if request.param == "sqlite":
         yield Conn("shop_db", "sqlite", str(tmp_path / "shop.db"))
-        from include import shop_db
-
         shop_db.dispose_engines()
-    else:
-        yield from _server_db(request.param)
+        return
+    if request.param not in server_databases:
+        server_databases[request.param] = ServerDatabases(request.param)
+    databases = server_databases[request.param]
+    conn = databases.take()
+    try:
+        yield conn
+    finally:
+        shop_db.dispose_engines()
+        databases.give_back(conn)
 
 
 @pytest.fixture
