@@ -126,7 +126,7 @@ class Cluster:
         self._create_databases()
         accounts = [demo_account(*self.credentials(slug)) for slug in self.slugs]
         self.sandbox = N11Sandbox(SandboxState(accounts), port=self.ports["sandbox"]).start()
-        self.env = self._environment()
+        self.env = self.environment(self.sandbox.url)
         set_up(self.env, self.home / "airflow-setup.log")
         fill_product_source(create_engine(self.shop_url), accounts[0])  # the stores' accounts list the same products
         for service in SERVICES:
@@ -144,9 +144,10 @@ class Cluster:
     def shop_url(self) -> str:
         return f"postgresql+psycopg2://postgres@{POSTGRES}/{self.databases['shop']}"
 
-    def _environment(self) -> dict[str, str]:
+    def environment(self, sandbox_url: str) -> dict[str, str]:
+        """Every process's settings: the compose file's, this machine's addresses, the stores' connections."""
         redis_url = relocated("AIRFLOW__CELERY__BROKER_URL", f"127.0.0.1:{self.ports['redis']}", "/0")
-        connections = {f"AIRFLOW_CONN_N11_{slug.upper()}": json.dumps(n11_connection(self.sandbox.url,
+        connections = {f"AIRFLOW_CONN_N11_{slug.upper()}": json.dumps(n11_connection(sandbox_url,
                                                                                       *self.credentials(slug)))
                        for slug in self.slugs}
         return {
@@ -169,11 +170,16 @@ class Cluster:
         return f"worker-{number}"
 
     def start_worker(self, number: int) -> None:
-        """Celery worker ``number`` (1, 2 ...) with its host name and log server port, as another container."""
+        """Celery worker ``number`` (1, 2 ...), as another container would run it."""
         name = self.worker_name(number)
-        env = {**self.env, "N11_HOSTNAME": name, "AIRFLOW__CORE__HOSTNAME_CALLABLE": "devtools.hostname.hostname",
-               "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.worker_log_ports[number - 1])}
-        self._launch(name, [*service_command(WORKER_SERVICE), "--celery-hostname", name], env)
+        self._launch(name, [*service_command(WORKER_SERVICE), "--celery-hostname", name],
+                     self.worker_environment(number))
+
+    def worker_environment(self, number: int) -> dict[str, str]:
+        """A worker's own host name (the task instances it runs report it) and log server port."""
+        return {**self.env, "N11_HOSTNAME": self.worker_name(number),
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "devtools.hostname.hostname",
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.worker_log_ports[number - 1])}
 
     def worker_ready(self, number: int) -> bool:
         """The compose file's health check of a worker: it answers Celery's ping under its host name."""

@@ -53,8 +53,9 @@ SHOP_DB = HOME / "shop.db"
 SLUG = "demo"
 
 
-def base_env(home: Path = HOME) -> dict[str, str]:
-    """Airflow on SQLite in an Airflow home (the demo's, ``HOME``), reading this project's DAGs."""
+def base_env(home: Path | None = None) -> dict[str, str]:
+    """Airflow on SQLite in an Airflow home (the demo's, ``HOME``, by default), reading this project's DAGs."""
+    home = home or HOME
     return {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # standalone runs `airflow`

@@ -79,7 +79,7 @@ def ui_env() -> dict[str, str]:
     }
 
 
-def demo_registry(home: Path = HOME, stores: int = 1) -> Path:
+def demo_registry(home: Path | None = None, stores: int = 1) -> Path:
     """The registry with the demo store starting yesterday (Istanbul): catch-up is one day, not a month; with
     ``stores`` above 1, copies of it (``demo_2`` ...) beside it. ``N11_STORES_FILE`` names the user's own instead.
 
@@ -92,7 +92,7 @@ def demo_registry(home: Path = HOME, stores: int = 1) -> Path:
     demo["start_date"] = pendulum.now(TIMEZONE).subtract(days=1).to_date_string()
     data["stores"] = [*data["stores"], *({**demo, "slug": demo_slug(number), "name": f"{demo['name']} {number}"}
                                          for number in range(2, stores + 1))]
-    copy = home / "stores.yaml"
+    copy = (home or HOME) / "stores.yaml"
     copy.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return copy
 
