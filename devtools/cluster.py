@@ -34,20 +34,20 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 import redis
+import requests
 import yaml
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from devtools.demo import ROOT, base_env, demo_account, fill_product_source, n11_connection
 from devtools.local_airflow import LOGIN, demo_registry, demo_slug, instance_settings, set_up
-from devtools.processes import free_port, port, run_in_foreground, stop_all
+from devtools.processes import answers, free_port, port, run_in_foreground, stop_all
 from devtools.sandbox import DEMO_API_KEY, DEMO_API_SECRET, N11Sandbox, SandboxState
 
 COMPOSE = ROOT / "docker-compose.yaml"
@@ -133,7 +133,7 @@ class Cluster:
             self._launch(service.removeprefix("airflow-"), service_command(service), self.env)
         for number in range(1, self.workers + 1):
             self.start_worker(number)
-        self._wait_for("the API server", lambda: _answers(f"{self.url}/api/v2/monitor/health"))
+        self.wait_for("the API server", lambda: answers(f"{self.url}/api/v2/monitor/health"))
         return self
 
     def credentials(self, slug: str) -> tuple[str, str]:
@@ -229,49 +229,69 @@ class Cluster:
                 [server, "--port", str(self.ports["redis"]), "--bind", "127.0.0.1", "--save", "", "--appendonly",
                  "no", "--dir", str(self.home)], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         client = redis.Redis(port=self.ports["redis"])
-        self._wait_for("Redis", lambda: _quietly(client.ping))
-
-    def _admin(self):
-        return create_engine(f"postgresql+psycopg2://postgres@{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+        self.wait_for("Redis", lambda: _quietly(client.ping))
 
     def _create_databases(self) -> None:
-        admin = self._admin()
-        with admin.connect() as conn:
-            for name in self.databases.values():
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
+        self._on_each_database('CREATE DATABASE "{}"')
 
     def _drop_databases(self) -> None:
-        admin = self._admin()
+        self._on_each_database('DROP DATABASE IF EXISTS "{}" WITH (FORCE)')
+
+    def _on_each_database(self, statement: str) -> None:
+        admin = create_engine(f"postgresql+psycopg2://postgres@{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             for name in self.databases.values():
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(statement.format(name)))
         admin.dispose()
 
-    def _wait_for(self, what: str, check, timeout: float = START_TIMEOUT) -> None:
+    def wait_for(self, what: str, check, timeout: float = START_TIMEOUT):
+        """``check()``'s first true answer (an unreachable server answers false); fails when a process of the
+        cluster stopped or after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
-        while not check():
+        while not (result := _quietly(check)):
             dead = [name for name, process in self.processes.items() if process.poll() is not None]
             if dead:
                 raise RuntimeError(f"{', '.join(dead)} stopped while waiting for {what}: see {self.home}/<name>.log")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{what} did not come up within {timeout} s; logs in {self.home}")
             time.sleep(1)
+        return result
+
+class AdminApi:
+    """The REST API of a local Airflow as its admin (``LOGIN``): what tests and benchmarks ask it."""
+
+    def __init__(self, url: str):
+        self.url, self.session = url, requests.Session()
+        token = self.session.post(f"{url}/auth/token", json=dict(zip(("username", "password"), LOGIN, strict=True)),
+                                  timeout=30).json()["access_token"]
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path: str, **params) -> dict:
+        response = self.session.get(f"{self.url}/api/v2{path}", params=params, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def unpause(self, dag_id: str) -> None:
+        self.session.patch(f"{self.url}/api/v2/dags/{dag_id}", json={"is_paused": False},
+                           timeout=30).raise_for_status()
+
+    def run(self, dag_id: str) -> dict | None:
+        runs = self.get(f"/dags/{dag_id}/dagRuns")["dag_runs"]
+        return runs[0] if runs else None
+
+    def tries(self, dag_id: str, run_id: str) -> list[dict]:
+        """Every try of every task of the run (the current one and the history)."""
+        found = []
+        for ti in self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]:
+            found += self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/tries")["task_instances"]
+        return found
 
 
-def _answers(url: str) -> bool:
+def _quietly(check):
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _quietly(check) -> bool:
-    try:
-        return bool(check())
-    except (OSError, redis.RedisError):
-        return False
+        return check()
+    except (OSError, redis.RedisError, requests.RequestException):
+        return None
 
 
 def main() -> int:

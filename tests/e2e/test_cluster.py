@@ -15,11 +15,9 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-import requests
 from sqlalchemy import create_engine, select
 
-from devtools.cluster import Cluster
-from devtools.local_airflow import LOGIN
+from devtools.cluster import AdminApi, Cluster
 from include.tables import n11_orders
 
 pytestmark = [pytest.mark.scheduler, pytest.mark.xdist_group("cluster"),
@@ -37,50 +35,7 @@ RUNS = [f"n11_{slug}_{kind}" for slug, kind in (("demo", "orders"), ("demo", "pr
 TIMEOUT = 300
 
 
-class Api:
-    """The cluster's REST API as the admin."""
-
-    def __init__(self, url: str):
-        self.url, self.session = url, requests.Session()
-        token = self.session.post(f"{url}/auth/token", json=dict(zip(("username", "password"), LOGIN, strict=True)),
-                                  timeout=30).json()["access_token"]
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def get(self, path: str, **params) -> dict:
-        response = self.session.get(f"{self.url}/api/v2{path}", params=params, timeout=30)
-        response.raise_for_status()
-        return response.json()
-
-    def unpause(self, dag_id: str) -> None:
-        self.session.patch(f"{self.url}/api/v2/dags/{dag_id}", json={"is_paused": False},
-                           timeout=30).raise_for_status()
-
-    def run(self, dag_id: str) -> dict | None:
-        runs = self.get(f"/dags/{dag_id}/dagRuns")["dag_runs"]
-        return runs[0] if runs else None
-
-    def tries(self, dag_id: str, run_id: str) -> list[dict]:
-        """Every try of every task of the run (the current one and the history)."""
-        found = []
-        for ti in self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]:
-            found += self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/tries")["task_instances"]
-        return found
-
-
-def wait_for(what: str, check, cluster: Cluster, timeout: float = TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-        except requests.RequestException:
-            result = None
-        if result:
-            return result
-        time.sleep(1)
-    raise AssertionError(f"timed out waiting for {what}; logs in {cluster.home}")
-
-
-def running_load_orders(api: Api, dag_id: str) -> dict | None:
+def running_load_orders(api: AdminApi, dag_id: str) -> dict | None:
     run = api.run(dag_id)
     if run is None:
         return None
@@ -100,26 +55,27 @@ def test_runs_spread_over_two_workers_and_a_dead_workers_task_is_retried_on_the_
         # the victim's order windows (not its credential check) wait for the test: load_orders runs when the worker dies
         cluster.sandbox.state.page_hook = lambda account, query: (account.api_key == victim_key
                                                            and "startDate" in query and hold.wait(120))
-        api = Api(cluster.url)
-        wait_for("the DAGs to be parsed", lambda: api.get("/dags", dag_id_pattern="n11_")["total_entries"] >= 20,
-                 cluster)
+        api = AdminApi(cluster.url)
+        cluster.wait_for("the DAGs to be parsed",
+                         lambda: api.get("/dags", dag_id_pattern="n11_")["total_entries"] >= 20, timeout=TIMEOUT)
         for dag_id in RUNS:
             api.unpause(dag_id)  # one catch-up orders run (yesterday), one products run each
 
         victim_dag = f"n11_{VICTIM}_orders"
-        doomed = wait_for("the victim's load_orders to run", lambda: running_load_orders(api, victim_dag), cluster)
+        doomed = cluster.wait_for("the victim's load_orders to run", lambda: running_load_orders(api, victim_dag),
+                                  timeout=TIMEOUT)
         dead = int(doomed["hostname"].removeprefix("worker-"))
         cluster.kill_worker(dead)
         killed_at = datetime.now().astimezone()
         phases["worker killed"] = time.monotonic() - started
         hold.set()
 
-        runs = wait_for("every run to finish", lambda: all(
-            (run := api.run(dag_id)) and run["state"] in ("success", "failed") for dag_id in RUNS), cluster)
+        runs = cluster.wait_for("every run to finish", lambda: all(
+            (run := api.run(dag_id)) and run["state"] in ("success", "failed") for dag_id in RUNS), timeout=TIMEOUT)
         assert runs
         phases["runs finished"] = time.monotonic() - started
         cluster.start_worker(dead)
-        wait_for("the restarted worker to answer", lambda: cluster.worker_ready(dead), cluster, timeout=120)
+        cluster.wait_for("the restarted worker to answer", lambda: cluster.worker_ready(dead), timeout=120)
         phases["worker back"] = time.monotonic() - started
 
         tries = {dag_id: api.tries(dag_id, api.run(dag_id)["dag_run_id"]) for dag_id in RUNS}

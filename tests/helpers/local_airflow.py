@@ -9,12 +9,11 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 
-from devtools.processes import STOP_GRACE_SECONDS, free_port
+from devtools.processes import STOP_GRACE_SECONDS, answers, free_port  # noqa: F401 (answers: the tests' import)
 from tests.helpers.common import ROOT
 
 START_TIMEOUT = 240
@@ -40,14 +39,6 @@ def instance_processes(home: Path, started: list[psutil.Process]) -> list[psutil
         except (OSError, psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return [p for p in found.values() if alive(p)]
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 class MakeAirflow:
