@@ -3,7 +3,7 @@ runs succeed on both workers; a worker SIGKILLed while it runs a store's `load_o
 Airflow retries on the other worker with nothing lost or doubled in the shop database; the worker comes back.
 
 The heartbeat timeout is 20 s here (120 s in the compose file), so a dead worker is found within a test; the retry
-then waits the DAG's retry delay (60 s). Marked ``scheduler``; about three minutes (it prints its phases).
+then waits the DAG's retry delay (1 to 2 min). Marked ``scheduler``; about three minutes (it prints its phases).
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ def test_runs_spread_over_two_workers_and_a_dead_workers_task_is_retried_on_the_
         doomed = cluster.wait_for("the victim's load_orders to run", lambda: running_load_orders(api, victim_dag),
                                   timeout=TIMEOUT)
         dead = int(doomed["hostname"].removeprefix("worker-"))
-        cluster.kill_worker(dead)
         killed_at = datetime.now().astimezone()
+        cluster.kill_worker(dead)
         phases["worker killed"] = time.monotonic() - started
         hold.set()
 
@@ -92,8 +92,9 @@ def test_runs_spread_over_two_workers_and_a_dead_workers_task_is_retried_on_the_
         retried = datetime.fromisoformat(lost[1]["start_date"]) - killed_at
         print(f"phases (s from start): {', '.join(f'{k} {v:.0f}' for k, v in phases.items())}; dead worker found "
               f"after {detected.total_seconds():.0f} s (heartbeat timeout {HEARTBEAT_TIMEOUT} s), its task retried "
-              f"after {retried.total_seconds():.0f} s (retry delay 60 s)")
-        assert timedelta(seconds=HEARTBEAT_TIMEOUT) <= detected < timedelta(seconds=HEARTBEAT_TIMEOUT + 30)
+              f"after {retried.total_seconds():.0f} s (retry delay 1 to 2 min)")
+        # the timeout counts from the last heartbeat, up to one heartbeat interval (2 s here) before the kill
+        assert timedelta(seconds=HEARTBEAT_TIMEOUT - 5) <= detected < timedelta(seconds=HEARTBEAT_TIMEOUT + 30)
 
         run = api.run(victim_dag)
         account = cluster.sandbox.state.account(victim_key)
