@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install demo airflow test test-quick soak lint bench services browser clean
+.PHONY: install demo airflow cluster test test-quick soak lint bench services browser redis clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,14 @@ demo: install
 airflow: install
 	$(BIN)/python -m devtools.local_airflow
 
+# docker-compose.yaml's layout without Docker: Redis, PostgreSQL (metadata and shop databases on 127.0.0.1:5432),
+# api-server, scheduler, dag-processor, triggerer and CLUSTER_WORKERS Celery workers on CLUSTER_STORES demo stores;
+# prints the URL and login. Ports: free ones unless CLUSTER_AIRFLOW_PORT ... say otherwise (devtools/cluster.py).
+CLUSTER_WORKERS ?= 2
+export CLUSTER_WORKERS
+cluster: install services redis
+	$(BIN)/python -m devtools.cluster
+
 lint: install
 	$(BIN)/ruff check .
 
@@ -36,13 +44,17 @@ services:
 browser:
 	scripts/install-browser.sh
 
+# redis-server for `make cluster` and its test, from Debian's packages when missing (its own instance is started).
+redis:
+	scripts/install-redis.sh
+
 # The whole suite on TEST_WORKERS pytest-xdist workers (2: the machine's cores). The tests that start Airflow's own
 # processes (`make airflow`, the scheduler e2e, the browser) share one worker (xdist_group "airflow_processes");
 # every other test goes to whichever worker is free.
 TEST_WORKERS ?= 2
 PYTEST_XDIST = -n $(TEST_WORKERS) --dist loadgroup
 
-test: install lint services browser
+test: install lint services browser redis
 	$(BIN)/pytest $(PYTEST_XDIST)
 
 # The inner loop: the code without Airflow running it (no dag.test() run, no end-to-end run, no Airflow process, no

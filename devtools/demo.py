@@ -62,24 +62,27 @@ SHOP_DB = HOME / "shop.db"
 SLUG = "demo"
 
 
-def base_env() -> dict[str, str]:
-    """Airflow on SQLite in the demo's Airflow home (``HOME``), reading this project's DAGs."""
+def base_env(home: Path | None = None) -> dict[str, str]:
+    """Airflow on SQLite in an Airflow home (the demo's, ``HOME``, by default), reading this project's DAGs."""
+    home = home or HOME
     return {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # standalone runs `airflow`
-        "AIRFLOW_HOME": str(HOME),
+        "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
     }
+
+
+def n11_connection(sandbox_url: str, api_key: str = DEMO_API_KEY, api_secret: str = DEMO_API_SECRET) -> dict:
+    """A store's N11 connection to a sandbox account (the demo account by default)."""
+    return {"conn_type": "n11", "host": sandbox_url, "login": api_key, "password": api_secret}
 
 
 def demo_connections(sandbox_url: str) -> dict[str, dict]:
     """The demo store's connections: N11 (the sandbox's demo account) and the SQLite shop database."""
-    return {
-        "n11_demo": {"conn_type": "n11", "host": sandbox_url, "login": DEMO_API_KEY, "password": DEMO_API_SECRET},
-        "shop_db": {"conn_type": "sqlite", "host": str(SHOP_DB)},
-    }
+    return {"n11_demo": n11_connection(sandbox_url), "shop_db": {"conn_type": "sqlite", "host": str(SHOP_DB)}}
 
 
 def airflow_env(sandbox_url: str) -> dict[str, str]:
@@ -95,9 +98,11 @@ def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> int:
         return subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
 
 
-def demo_account() -> Account:
-    """The sandbox's demo account with a month of orders up to the coming full hour."""
-    return generate_account(end=datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+def demo_account(api_key: str = DEMO_API_KEY, api_secret: str = DEMO_API_SECRET) -> Account:
+    """The sandbox's demo account with a month of orders up to the coming full hour (the same products and orders
+    under any key)."""
+    return generate_account(api_key=api_key, api_secret=api_secret,
+                            end=datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
 
 
 def fresh_shop_db(sandbox: N11Sandbox) -> tuple[Engine, int]:
@@ -108,14 +113,19 @@ def fresh_shop_db(sandbox: N11Sandbox) -> tuple[Engine, int]:
     """
     SHOP_DB.unlink(missing_ok=True)
     engine = create_engine(f"sqlite:///{SHOP_DB}")
+    return engine, fill_product_source(engine, sandbox.state.account(DEMO_API_KEY))
+
+
+def fill_product_source(engine: Engine, account: Account) -> int:
+    """The shop's product table as a real shop's view would show it for the account's products, and a few new
+    ones; returns the number of products."""
     source_metadata.create_all(engine)
-    account = sandbox.state.account(DEMO_API_KEY)
     taken = account.products[min(account.products)]["barcode"]  # one new product N11 will refuse
     listed, new = shop_products(account), new_shop_products(taken_barcode=taken)
     with engine.begin() as conn:
         for rows in (listed, new):  # one statement per row shape: the new products carry the creation columns
             conn.execute(insert(n11_product_source), rows)
-    return engine, len(listed) + len(new)
+    return len(listed) + len(new)
 
 
 @dataclass(frozen=True)

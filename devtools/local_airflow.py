@@ -19,22 +19,18 @@ month of catch-up. The UI shows Europe/Istanbul time. Ctrl-C or a SIGTERM stops 
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pendulum
-import psutil
 import yaml
 
 from devtools.demo import HOME, SLUG, airflow, base_env, demo_account, demo_connections, fresh_shop_db
+from devtools.processes import port as env_port
+from devtools.processes import run_in_foreground, stop_all
 from devtools.sandbox import N11Sandbox, SandboxState
 from include.registry import TIMEZONE, registry_path
 
@@ -45,33 +41,37 @@ PORTS = {  # variable -> default
     "AIRFLOW_TRIGGER_LOG_PORT": 8794,
 }
 LOGIN = ("admin", "admin")
-STOP_GRACE_SECONDS = 20
-_PR_SET_CHILD_SUBREAPER = 36
 
 
 def port(variable: str) -> int:
-    return int(os.environ.get(variable) or PORTS[variable])
+    return env_port(variable, PORTS[variable])
+
+
+def instance_settings(home: Path, api_port: int, trigger_log_port: int) -> dict[str, str]:
+    """What one local Airflow on its own ports needs: its API port (tasks call its execution API there, not the
+    default port's), the triggerer's log port and the UI login (a passwords file in ``home``)."""
+    passwords = home / "passwords.json"
+    passwords.write_text(json.dumps({LOGIN[0]: LOGIN[1]}), encoding="utf-8")
+    return {
+        "N11_AIRFLOW_HOME": str(home),  # marks every process of this instance (the stop tests look for it)
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{LOGIN[0]}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__API__BASE_URL": f"http://localhost:{api_port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(trigger_log_port),
+    }
 
 
 def ui_env() -> dict[str, str]:
     """Airflow's settings: the ports of this instance, the UI login, Istanbul time in the UI."""
-    passwords = HOME / "passwords.json"
-    passwords.write_text(json.dumps({LOGIN[0]: LOGIN[1]}), encoding="utf-8")
-    api_port = port("AIRFLOW_PORT")
     return {
         **base_env(),
-        "N11_AIRFLOW_HOME": str(HOME),  # marks every process of this instance (the stop test looks for it)
+        **instance_settings(HOME, port("AIRFLOW_PORT"), port("AIRFLOW_TRIGGER_LOG_PORT")),
         "N11_STORES_FILE": str(demo_registry()),
-        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{LOGIN[0]}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-        "AIRFLOW__API__PORT": str(api_port),
-        "AIRFLOW__API__BASE_URL": f"http://localhost:{api_port}",
-        # Task workers call the execution API of this instance, not the default port's.
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(port("AIRFLOW_WORKER_LOG_PORT")),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(port("AIRFLOW_TRIGGER_LOG_PORT")),
         "AIRFLOW__N11__UI_TIMEZONE": os.environ.get("AIRFLOW__N11__UI_TIMEZONE", TIMEZONE),
         # The DAG's Details page shows [core] default_timezone, not the DAG's own zone (Airflow 3.3's details route
         # keeps DagModel.timezone, which is that setting): the store DAGs' zone is made the default.
@@ -79,21 +79,35 @@ def ui_env() -> dict[str, str]:
     }
 
 
-def demo_registry() -> Path:
-    """The registry with the demo store starting yesterday (Istanbul): catch-up is one day, not a month.
+def demo_registry(home: Path | None = None, stores: int = 1) -> Path:
+    """The registry with the demo store starting yesterday (Istanbul): catch-up is one day, not a month; with
+    ``stores`` above 1, copies of it (``demo_2`` ...) beside it. ``N11_STORES_FILE`` names the user's own instead.
 
     To catch up deliberately, backfill (docs/OPERATIONS.md) or point ``N11_STORES_FILE`` at your own registry.
     """
     if os.environ.get("N11_STORES_FILE"):
         return registry_path()
     data = yaml.safe_load(registry_path().read_text(encoding="utf-8"))
-    yesterday = pendulum.now(TIMEZONE).subtract(days=1).to_date_string()
-    for entry in data["stores"]:
-        if entry.get("slug") == SLUG:
-            entry["start_date"] = yesterday
-    copy = HOME / "stores.yaml"
+    demo = next(entry for entry in data["stores"] if entry.get("slug") == SLUG)
+    demo["start_date"] = pendulum.now(TIMEZONE).subtract(days=1).to_date_string()
+    data["stores"] = [*data["stores"], *({**demo, "slug": demo_slug(number), "name": f"{demo['name']} {number}"}
+                                         for number in range(2, stores + 1))]
+    copy = (home or HOME) / "stores.yaml"
     copy.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return copy
+
+
+def demo_slug(number: int) -> str:
+    """The demo stores' slugs: ``demo``, ``demo_2``, ``demo_3`` ..."""
+    return SLUG if number == 1 else f"{SLUG}_{number}"
+
+
+def set_up(env: dict[str, str], log: Path, *steps: tuple[str, ...]) -> None:
+    """`airflow db migrate`, the given CLI steps, then the stores' pools (include.cli.pools)."""
+    for step in (("db", "migrate"), *steps):
+        if airflow(env, *step, log=log):
+            raise SystemExit(f"airflow {' '.join(step[:2])} failed: see {log}")
+    subprocess.run([sys.executable, "-m", "include.cli.pools"], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def prepare(env: dict[str, str], sandbox: N11Sandbox) -> None:
@@ -105,53 +119,11 @@ def prepare(env: dict[str, str], sandbox: N11Sandbox) -> None:
     variables = HOME / "variables.json"
     variables.write_text(json.dumps({f"n11_store_{SLUG}": {"active": True, "update_type": "all"}}), encoding="utf-8")
     try:
-        for step in (("db", "migrate"), ("connections", "import", "--overwrite", str(connections)),
-                     ("variables", "import", str(variables))):
-            if airflow(env, *step, log=log):
-                raise SystemExit(f"airflow {' '.join(step[:2])} failed: see {log}")
+        set_up(env, log, ("connections", "import", "--overwrite", str(connections)),
+               ("variables", "import", str(variables)))
     finally:
         connections.unlink(missing_ok=True)  # holds the demo secret
-    subprocess.run([sys.executable, "-m", "include.cli.pools"], env=env, check=True, stdout=subprocess.DEVNULL)
     fresh_shop_db(sandbox)
-
-
-def become_subreaper() -> None:
-    """Orphaned descendants (a scheduler's task processes whose parent died first) become our children,
-    so stopping can still find them: on Linux; elsewhere the process tree at stop time is all we see."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def stop_parent_gone() -> None:
-    """A SIGTERM to `make` alone does not reach us: stop too when our parent goes away."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def stop_all(process: subprocess.Popen | None) -> None:
-    """SIGTERM to standalone's group and every descendant, then SIGKILL whatever is left after the grace."""
-    me = psutil.Process()
-    if process is not None and process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    while True:
-        children = me.children(recursive=True)
-        if not children:
-            break
-        sig = signal.SIGKILL if time.monotonic() > deadline else signal.SIGTERM
-        for child in children:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                child.send_signal(sig)
-        psutil.wait_procs(children, timeout=1)
-    if process is not None:
-        process.wait()
 
 
 # Unpausing a products DAG starts its latest scheduled run, a real push (here to the sandbox), before a dry run
@@ -162,12 +134,7 @@ DRY_RUN_HINT = (f"A products dry run while n11_{SLUG}_products is paused: set th
 
 def main() -> int:
     HOME.mkdir(parents=True, exist_ok=True)
-    become_subreaper()
-    # Ctrl-C and SIGTERM both end in the `finally` below, whatever is running at that moment. SIGINT is set
-    # explicitly: a shell script that starts us in the background leaves it ignored, and Python keeps that.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    stop_parent_gone()
+    run_in_foreground()  # Ctrl-C and SIGTERM end in the `finally` below
     process = None
     api_port = port("AIRFLOW_PORT")
     try:
@@ -188,7 +155,7 @@ def main() -> int:
     except KeyboardInterrupt:
         return 130
     finally:
-        stop_all(process)
+        stop_all([process] if process is not None else [])
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from airflow.sdk import DAG, PokeReturnValue, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from include.tasks.assets import products_alias, store_asset
+from include.tasks.deferring_sensor import deferring_sensor
 from include.tasks.outcome import tell
 
 if TYPE_CHECKING:
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
 # category tree and each candidate category's attributes once. Each results poke is one short call.
 PLAN_TIMEOUT = PUSH_TIMEOUT = CREATE_TIMEOUT = timedelta(hours=1)
 POKE_TIMEOUT = timedelta(minutes=15)
-# Waiting for N11 to process the write tasks: the sensor gives its worker slot back between pokes, which come
-# after about 2, 5, 10 ... seconds (N11 usually finishes within seconds), then every 5 minutes at most.
+# Waiting for N11 to process the write tasks: the sensor gives its worker slot (and the store's pool slot) back
+# between pokes, deferred on a timer (include/tasks/deferring_sensor.py: reschedule mode fails tries falsely on
+# Celery); the pokes come after 5, 10, 20, 40 ... seconds (N11 usually finishes within seconds), then every 5
+# minutes at most.
 RESULTS_POKE_SECONDS = 5
 RESULTS_MAX_WAIT = timedelta(minutes=5)
 RESULTS_TIMEOUT = timedelta(hours=2)
@@ -111,8 +114,8 @@ def push_batches(store_settings: dict) -> dict:
         return products_run.push_run(run.engine, run.client, run.store, run_id)
 
 
-@task.sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
-             timeout=RESULTS_TIMEOUT, mode="reschedule", execution_timeout=POKE_TIMEOUT)
+@deferring_sensor(poke_interval=RESULTS_POKE_SECONDS, exponential_backoff=True, max_wait=RESULTS_MAX_WAIT,
+                  timeout=RESULTS_TIMEOUT, execution_timeout=POKE_TIMEOUT)
 def collect_results(store_settings: dict, planned: dict, outlet_events=None) -> PokeReturnValue:
     """One poke: record every finished N11 task of the store; when none of the run's is left, log the summary,
     release the run lock and announce the products asset (not after a dry run).

@@ -7,23 +7,16 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 
+from devtools.processes import STOP_GRACE_SECONDS, answers, free_port  # noqa: F401 (answers: the tests' import)
 from tests.helpers.common import ROOT
 
 START_TIMEOUT = 240
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def alive(process: psutil.Process) -> bool:
@@ -46,14 +39,6 @@ def instance_processes(home: Path, started: list[psutil.Process]) -> list[psutil
         except (OSError, psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return [p for p in found.values() if alive(p)]
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 class MakeAirflow:
@@ -89,11 +74,9 @@ class MakeAirflow:
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> list[psutil.Process]:
         """What Ctrl-C (SIGINT) or a `kill` of the job (SIGTERM) does: the signal to the whole process group."""
-        from devtools import local_airflow
-
         self.started = [psutil.Process(self.make.pid), *psutil.Process(self.make.pid).children(recursive=True)]
         os.killpg(self.make.pid, sig)
-        self.make.wait(timeout=local_airflow.STOP_GRACE_SECONDS + 60)
+        self.make.wait(timeout=STOP_GRACE_SECONDS + 60)
         return instance_processes(self.home, self.started)
 
     def kill(self) -> None:
