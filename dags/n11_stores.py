@@ -69,7 +69,9 @@ DEFAULT_ARGS = {
     "owner": "n11-airflow",
     "retries": 3,
     "retry_delay": timedelta(minutes=1),
-    "retry_exponential_backoff": True,
+    # Airflow 3 multiplies the wait by this after each try (1, 2, 4 minutes, each drawn up to twice that): a bool
+    # True would be a factor of 1, every wait a minute.
+    "retry_exponential_backoff": 2.0,
 }
 
 PRODUCTS_RUN_TYPES = ("scheduled", "manual")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import timedelta
 
 import pendulum
 import pytest
@@ -61,6 +62,14 @@ def test_the_orders_dag_runs_on_real_data_intervals_in_istanbul_time(tmp_path, m
     assert dag.get_task("check_credentials").retries == 0
     assert {"n11", "orders", "store:store_000"} <= set(dag.tags)
     assert "| update_type | all |" in dag.doc_md
+
+
+def test_a_failed_try_waits_longer_before_each_retry(tmp_path, monkeypatch):
+    """Airflow 3 reads retry_exponential_backoff as the factor of each wait over the last: True is 1, no backoff."""
+    registry_of(tmp_path, monkeypatch, 1)
+    for dag_id in ("n11_store_000_orders", "n11_store_000_products"):
+        gate = load_dag(dag_id).get_task("gate")
+        assert gate.retry_delay == timedelta(minutes=1) and gate.retry_exponential_backoff == 2
 
 
 def test_every_task_of_a_store_shares_its_pool(tmp_path, monkeypatch):
