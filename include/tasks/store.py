@@ -95,11 +95,12 @@ def _dry_run_of_an_active_store(integration: str, store: StoreConfig) -> bool:
     return (conf or {}).get("dry_run") is True
 
 
-@task(retries=0, execution_timeout=CREDENTIALS_TIMEOUT)
+@task(execution_timeout=CREDENTIALS_TIMEOUT)
 def check_credentials(store_settings: dict, integration: str) -> int:
     """Run N11's credential check (and the order service check for orders); record the outcome.
 
-    Wrong credentials fail the task at once, without retries: only a person can fix the key.
+    Wrong credentials fail the task at once, without retries (an AirflowFailException): only a person can fix the
+    key. Anything else (N11 unreachable, the worker lost) is retried as any task is.
     """
     from include.orders.canary import standing_note
     from include.store_status import (
