@@ -9,11 +9,15 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
 install: $(VENV)/.installed
 
+# uv installs the pinned set (constraints.txt, the same packages pip would) in a third of pip's time: 9 s instead of
+# 33 s for a fresh .venv here, which `make test` on a clean clone pays every time.
+UV := uv==0.13.10
+
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet $(UV)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt -c constraints.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
 demo: install
