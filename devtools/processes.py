@@ -72,22 +72,37 @@ def _stop_when_parent_gone() -> None:
 
 def stop_all(groups: Iterable[subprocess.Popen]) -> None:
     """SIGTERM to each process group started (``start_new_session``) and every descendant of ours, then SIGKILL
-    whatever is left after the grace."""
+    whatever is left after the grace: in those groups too, where a process orphaned by its parent (a LocalExecutor
+    worker, which ignores SIGTERM) is no longer our descendant unless we are its subreaper."""
     groups = list(groups)
     me = psutil.Process()
     for process in groups:
         if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+            _signal_group(process.pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     while True:
         children = me.children(recursive=True)
-        if not children:
+        occupied = [process.pid for process in groups if _signal_group(process.pid, 0)]
+        if not children and not occupied:
             break
         sig = signal.SIGKILL if time.monotonic() > deadline else signal.SIGTERM
         for child in children:
             with contextlib.suppress(psutil.NoSuchProcess):
                 child.send_signal(sig)
+        if sig == signal.SIGKILL:
+            for pgid in occupied:
+                _signal_group(pgid, sig)
         psutil.wait_procs(children, timeout=1)
+        if not children:
+            time.sleep(0.2)
     for process in groups:
         process.wait()
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to a process group (0: only look); whether any process of it was there."""
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True

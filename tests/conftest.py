@@ -34,10 +34,19 @@ from tests.helpers.databases import ServerDatabases  # noqa: E402
 pytest_plugins = ["tests.helpers.dags", "tests.helpers.figures"]
 
 
+LONGEST = ("cluster", "scheduler", "local_airflow", "browser", "slow")  # Airflow's own processes, or long on their own
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first (slow ones, then the dag.test() runs), the others in file order: `make test`'s
-    workers take tests as they finish the ones before, so a long test left to the end would run alone."""
-    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("dags") else 2)
+    """The longest tests first (those starting Airflow's processes and the slow ones, then the dag.test() runs), the
+    others in file order: `make test`'s workers take tests as they finish the ones before, so a long test left to
+    the end would run alone."""
+    def rank(item: pytest.Item) -> int:
+        if any(item.get_closest_marker(name) for name in LONGEST):
+            return 0
+        return 1 if item.get_closest_marker("dags") else 2
+
+    items.sort(key=rank)
 
 
 @pytest.hookimpl(hookwrapper=True)
