@@ -28,7 +28,7 @@ from pathlib import Path
 import pendulum
 import yaml
 
-from devtools.demo import HOME, SLUG, airflow, base_env, demo_account, demo_connections, fresh_shop_db
+from devtools.demo import HOME, ROOT, SLUG, base_env, demo_account, demo_connections, fresh_shop_db
 from devtools.processes import port as env_port
 from devtools.processes import run_in_foreground, stop_all
 from devtools.sandbox import N11Sandbox, SandboxState
@@ -103,11 +103,13 @@ def demo_slug(number: int) -> str:
 
 
 def set_up(env: dict[str, str], log: Path, *steps: tuple[str, ...]) -> None:
-    """`airflow db migrate`, the given CLI steps, then the stores' pools (include.cli.pools)."""
-    for step in (("db", "migrate"), *steps):
-        if airflow(env, *step, log=log):
-            raise SystemExit(f"airflow {' '.join(step[:2])} failed: see {log}")
-    subprocess.run([sys.executable, "-m", "include.cli.pools"], env=env, check=True, stdout=subprocess.DEVNULL)
+    """`airflow db migrate`, the given CLI steps, then the stores' pools (include.cli.pools), in one process."""
+    with open(log, "a", encoding="utf-8") as out:
+        done = subprocess.run([sys.executable, "-m", "devtools.airflow_steps", json.dumps([["db", "migrate"], *steps])],
+                              env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, check=False)
+    if done.returncode:
+        raise SystemExit(f"setting up Airflow (db migrate, {', '.join(' '.join(s[:2]) for s in steps)}, pools) "
+                         f"failed: see {log}")
 
 
 def prepare(env: dict[str, str], sandbox: N11Sandbox) -> None:
