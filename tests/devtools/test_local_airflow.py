@@ -1,5 +1,6 @@
-"""`make airflow`: ports from its variables, and SIGTERM stops every process it started (Ctrl-C: the browser
-tests' instance, tests/ui/test_browser.py); `make soak` stops it five times in a row."""
+"""`make airflow`: ports from its variables, and `make soak` stops it five times in a row, by Ctrl-C and SIGTERM (in
+`make test`, Ctrl-C stops the browser tests' instance, tests/ui/test_browser.py, and a SIGTERM small process trees,
+tests/devtools/test_processes.py)."""
 
 from __future__ import annotations
 
@@ -33,23 +34,6 @@ def test_the_demo_store_starts_yesterday_in_its_registry_copy(monkeypatch, tmp_p
     stores = yaml.safe_load(local_airflow.demo_registry().read_text(encoding="utf-8"))["stores"]
     demo = next(entry for entry in stores if entry["slug"] == "demo")
     assert str(demo["start_date"]) == pendulum.now("Europe/Istanbul").subtract(days=1).to_date_string()
-
-
-@pytest.mark.local_airflow
-@pytest.mark.xdist_group("airflow_processes")
-def test_a_sigterm_to_its_process_group_stops_every_process(tmp_path):
-    """SIGTERM, as a `kill` of the background job sends; Ctrl-C is checked on the instance the browser tests use
-    (tests/ui/test_browser.py), and both five times in a row by `make soak`."""
-    airflow = MakeAirflow(tmp_path).start()
-    try:
-        banner = airflow.log.read_text()
-        assert "login admin / admin" in banner and local_airflow.DRY_RUN_HINT in banner  # what a new user reads
-        survivors = airflow.stop(signal.SIGTERM)
-        assert len(airflow.started) > 10  # make, the program, standalone, scheduler, API server, workers ...
-        assert survivors == [], [p.cmdline() for p in survivors]
-        assert not answers(airflow.health)
-    finally:
-        airflow.kill()
 
 
 @pytest.mark.soak

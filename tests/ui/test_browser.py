@@ -12,6 +12,7 @@ import signal
 
 import pytest
 
+from devtools import local_airflow
 from tests.helpers.local_airflow import answers
 
 # Its `make airflow` and page are tests/ui/conftest.py's, shared with the other modules here; the Ctrl-C stop check
@@ -92,7 +93,10 @@ def test_a_store_dags_details_show_the_istanbul_time_zone(page, tmp_path):
 
 
 def test_ctrl_c_stops_every_process_of_the_instance_the_browser_used(make_airflow):
-    """Ctrl-C (SIGINT to the process group) after the UI was used: nothing of the instance is left."""
+    """Ctrl-C (SIGINT to the process group) after the UI was used: nothing of the instance is left. What a new user
+    read when it started: the URL's login and how to dry-run the products DAG while it is paused."""
+    banner = make_airflow.log.read_text()
+    assert "login admin / admin" in banner and local_airflow.DRY_RUN_HINT in banner
     survivors = make_airflow.stop(signal.SIGINT)
     assert len(make_airflow.started) > 10  # make, the program, standalone, scheduler, API server, workers ...
     assert survivors == [], [p.cmdline() for p in survivors]
