@@ -29,6 +29,7 @@ os.environ.update({
 
 from devtools.sandbox import N11Sandbox  # noqa: E402
 from tests.helpers.databases import ServerDatabases  # noqa: E402
+from tests.helpers.suite import first_case_per_server  # noqa: E402
 
 # The fixtures several directories share (store_env, demo_shop, logged), and the figures of the reliability suite.
 pytest_plugins = ["tests.helpers.dags", "tests.helpers.figures"]
@@ -37,15 +38,21 @@ pytest_plugins = ["tests.helpers.dags", "tests.helpers.figures"]
 LONGEST = ("cluster", "scheduler", "local_airflow", "browser", "slow")  # Airflow's own processes, or long on their own
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item], config: pytest.Config) -> None:
     """The longest tests first (those starting Airflow's processes and the slow ones, then the dag.test() runs), the
     others in file order: `make test`'s workers take tests as they finish the ones before, so a long test left to
-    the end would run alone."""
+    the end would run alone. The dag.test() runs share one worker (xdist_group "dags"): each worker process that runs
+    one pays Airflow's metadata migration and its in-process execution API once, about 10 CPU-s."""
     def rank(item: pytest.Item) -> int:
         if any(item.get_closest_marker(name) for name in LONGEST):
             return 0
         return 1 if item.get_closest_marker("dags") else 2
 
+    first_case_per_server(items, config)
+    for item in items:
+        if item.get_closest_marker("dags") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group("dags"))
     items.sort(key=rank)
 
 

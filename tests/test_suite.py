@@ -1,5 +1,6 @@
 """How `make test` runs the suite: the tests of one xdist_group share a worker (one `make airflow` at a time, the
-browser tests' module-scoped instance started once). pytest 9.2 broke that silently (requirements.txt)."""
+browser tests' module-scoped instance started once; pytest 9.2 broke that silently: requirements.txt), and a test
+marked one_case_per_server runs all its cases on SQLite, one on each server."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 GROUPED = '''
 import os
@@ -36,3 +39,49 @@ def test_the_tests_of_one_group_run_on_one_worker(tmp_path: Path):
     assert result.returncode == 0, result.stdout + result.stderr
     workers = {path.read_text() for path in (tmp_path / "out").glob("grouped-*")}
     assert len(list((tmp_path / "out").glob("grouped-*"))) == 4 and len(workers) == 1, workers
+
+
+SAMPLED = '''
+import pytest
+
+from tests.helpers.suite import first_case_per_server
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mariadb"])
+def shop_conn(request):
+    return request.param
+
+
+def pytest_collection_modifyitems(items, config):
+    first_case_per_server(items, config)
+'''
+
+CASES = '''
+import pytest
+
+
+@pytest.mark.one_case_per_server
+@pytest.mark.parametrize("case", ["a", "b", "c"])
+def test_sampled(shop_conn, case):
+    pass
+
+
+@pytest.mark.parametrize("case", ["a", "b"])
+def test_every_case(shop_conn, case):
+    pass
+'''
+
+
+def test_a_test_marked_one_case_per_server_runs_every_case_on_sqlite_and_the_first_on_each_server(tmp_path: Path):
+    (tmp_path / "conftest.py").write_text(SAMPLED, encoding="utf-8")
+    (tmp_path / "test_cases.py").write_text(CASES, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                             "-p", "no:xdist", "test_cases.py"], capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    collected = {line.split("::")[1] for line in result.stdout.splitlines() if "::" in line}
+    assert {name for name in collected if name.startswith("test_sampled")} == {
+        "test_sampled[sqlite-a]", "test_sampled[sqlite-b]", "test_sampled[sqlite-c]",
+        "test_sampled[postgres-a]", "test_sampled[mariadb-a]"}
+    assert len([name for name in collected if name.startswith("test_every_case")]) == 6
+    assert "4 deselected" in result.stdout

@@ -39,6 +39,7 @@ def api_message(shop):
         return conn.execute(select(n11_stores.c.api_message, n11_stores.c.order_filter_contradicted_at)).one()
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("reading", READINGS, ids=READING_IDS)
 @pytest.mark.parametrize("age", [timedelta(days=1), timedelta(days=5)], ids=["a day old", "five days old"])
 def test_a_status_change_of_an_older_order_reaches_the_shop_within_two_runs_under_either_reading(

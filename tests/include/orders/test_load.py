@@ -65,6 +65,7 @@ def test_order_amounts_status_and_cargo_are_the_same_however_its_packages_were_s
     assert (row["status"], row["cargo_tracking_number"]) == ("Shipped", "222")  # the least advanced package's
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("statuses, order_status", [
     (("Shipped", "UnSupplied"), "Shipped"), (("Delivered", "Created"), "Created"),
     (("Cancelled", "Picking"), "Picking"), (("Cancelled", "Cancelled"), "Cancelled"),
@@ -98,6 +99,7 @@ SPLITS = {
 }
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("arrival", ["one window", "parent first", "children first"])
 @pytest.mark.parametrize("split", SPLITS)
 def test_a_split_order_holds_each_line_once_under_the_child_that_holds_it_live_and_is_never_cancelled(

@@ -131,6 +131,7 @@ def test_warehouse_orders_are_included_unless_the_store_asks_for_its_own_only(mo
     assert stored(shop)["n11_orders"]["2000000000003"]["sender"] == "N11"
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("shift", [0, 3, -3], ids=["N11 reads UTC", "N11 adds 3h", "N11 subtracts 3h"])
 def test_orders_modified_at_the_edges_of_intervals_and_windows_are_not_lost(start_sandbox, shop, shift):
     account = generate_account(seed=5, api_key=TEST_KEY, api_secret=TEST_SECRET, products=10, days=1,
@@ -157,6 +158,7 @@ def test_orders_modified_at_the_edges_of_intervals_and_windows_are_not_lost(star
     assert set(numbers) <= set(stored(shop, "monthly")["n11_orders"])
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("shift", [0, 3, -3], ids=["N11 reads UTC", "N11 adds 3h", "N11 subtracts 3h"])
 def test_an_order_modified_at_t_is_in_the_shop_after_the_first_run_whose_interval_ends_after_t(
         start_sandbox, shop, shift):
@@ -182,6 +184,7 @@ def test_an_order_modified_at_t_is_in_the_shop_after_the_first_run_whose_interva
             del pending[number]
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("damage, offending", [
     (lambda package: package.update(orderNumber=None), "package {id} has no orderNumber"),
     (lambda package: package["lines"][0].update(orderLineId=None),
