@@ -33,6 +33,7 @@ BACKFILL = (MONTH_END - 6 * DAY, MONTH_END - DAY)
 SCHEDULE = (MONTH_END - 2 * DAY, MONTH_END)
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("reading", READINGS, ids=READING_IDS)
 def test_a_backfill_and_the_schedule_at_once_leave_what_one_clean_run_leaves(shop_conn, monkeypatch, reading):
     if shop_conn.conn_type == "sqlite":

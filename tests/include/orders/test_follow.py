@@ -96,6 +96,7 @@ def test_the_pace_is_the_stores_own(start_sandbox, shop):
     assert short.packages == 0  # seven days old: past this store's four days
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("reading", READINGS, ids=READING_IDS)
 def test_the_canary_speaks_once_a_day_only_when_n11_answers_contradict_the_filter(start_sandbox, shop, reading):
     sandbox = start_sandbox()
@@ -118,6 +119,7 @@ def test_the_canary_speaks_once_a_day_only_when_n11_answers_contradict_the_filte
         assert standing_note(shop, STORE.slug) == ""
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("shift", [3, -3], ids=["N11 adds 3h", "N11 subtracts 3h"])
 def test_the_canary_stays_quiet_when_n11_only_shifts_its_dates_by_the_overlap(start_sandbox, shop, shift):
     sandbox = start_sandbox(date_shift_hours=shift)

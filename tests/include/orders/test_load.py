@@ -53,6 +53,7 @@ def line(line_id, status, price=100.0, quantity=1, invoiced=None):
                      sellerInvoiceAmount=price * quantity if invoiced is None else invoiced)
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("windows", [[(FIRST, SECOND)], [(FIRST,), (SECOND,)], [(SECOND,), (FIRST,)]],
                          ids=["one window", "first package first", "second package first"])
 def test_order_amounts_status_and_cargo_are_the_same_however_its_packages_were_split_over_windows(shop, windows):
@@ -114,6 +115,7 @@ def test_a_split_order_holds_each_line_once_under_the_child_that_holds_it_live_a
     assert (row["status"], row["invoice_total"]) == ("Picking", Decimal("150.00"))
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("parent_status", ["Unpacked", "Cancelled"])
 def test_a_quantity_split_counts_the_new_lines_once_and_keeps_the_cancelled_items_as_unsupplied(shop, parent_status):
     load(shop, package(10, "Picking", [line(1, "Picking", 100.0, quantity=3)]))

@@ -54,13 +54,14 @@ def store(slug: str, **settings):
 
 # How often the runs come changes the intervals asked of N11, not how the shop writes them: the hourly runs go on
 # SQLite (the embedded default) over a week (168 runs; every hour of the day seen seven times), beside one run of
-# that week; the server databases take the monthly and daily runs; every database runs under both readings.
+# that week; the server databases take the monthly and daily runs, under one reading (SQLite runs both).
 HOURLY_DB = "sqlite" if "sqlite" in DATABASES else DATABASES[0]
 WEEK_END = MONTH_START + 7 * DAY
 MONTH_CASES = [pytest.param(reading, db, db == HOURLY_DB, id=f"{reading_id}-{db}")
                for reading, reading_id in zip(READINGS, READING_IDS, strict=True) for db in DATABASES]
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("reading, shop_conn, hourly", MONTH_CASES, indirect=["shop_conn"])
 def test_one_monthly_run_daily_runs_and_hourly_runs_leave_identical_tables_holding_the_sandbox_month(
         month, shop, hourly):
@@ -76,6 +77,7 @@ def test_one_monthly_run_daily_runs_and_hourly_runs_leave_identical_tables_holdi
     assert len(expected(month)["n11_orders"]) > 60
 
 
+@pytest.mark.one_case_per_server
 def test_a_rerun_changes_nothing_and_overlapping_intervals_make_no_duplicates(month, shop):
     day = MONTH_START + 10 * DAY
     first = sync(month, shop, day, day + 2 * DAY)
@@ -89,6 +91,7 @@ def test_a_rerun_changes_nothing_and_overlapping_intervals_make_no_duplicates(mo
     assert stored(shop) == expected(month, day - OVERLAP, day + 3 * DAY + OVERLAP)
 
 
+@pytest.mark.one_case_per_server
 def test_a_status_change_updates_the_row_on_the_next_run_and_an_older_answer_never_overwrites_it(month, shop):
     account, hour = account_of(month), MONTH_START + 5 * DAY
     add_package(account, "2000000000001", to_ms(hour + 10 * timedelta(minutes=1)))
@@ -107,6 +110,7 @@ def test_a_status_change_updates_the_row_on_the_next_run_and_an_older_answer_nev
     assert stored(shop) == shipped
 
 
+@pytest.mark.one_case_per_server
 def test_a_split_package_leaves_its_lines_once_under_the_child_packages(month, shop):
     account, hour = account_of(month), MONTH_START + 5 * DAY
     parent = add_package(account, "2000000000002", to_ms(hour), lines=2)
@@ -119,6 +123,7 @@ def test_a_split_package_leaves_its_lines_once_under_the_child_packages(month, s
     assert {line["package_id"] for line in lines.values()} == {str(child["id"]) for child in children}
 
 
+@pytest.mark.one_case_per_server
 def test_warehouse_orders_are_included_unless_the_store_asks_for_its_own_only(month, shop):
     account, hour = account_of(month), MONTH_START + 5 * DAY
     add_package(account, "2000000000003", to_ms(hour), _sender="N11")
@@ -224,6 +229,7 @@ def test_bad_n11_data_fails_naming_store_window_and_id_writes_nothing_of_that_wi
     assert stored(shop) == expected(month)
 
 
+@pytest.mark.one_case_per_server
 def test_a_truncated_page_fails_naming_the_window_and_page_and_a_rerun_loads_everything(month, shop):
     day = MONTH_START + 10 * DAY
     month.faults = FaultConfig(rate=1.0, kinds=("truncated",), paths=("/rest/",))

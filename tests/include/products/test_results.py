@@ -105,6 +105,7 @@ REFUSED_IN = pytest.mark.parametrize("locks", ["locked_codes", "late_locked_code
                                      ids=["in the receipt", "only when N11 processes the task"])
 
 
+@pytest.mark.one_case_per_server
 @REFUSED_IN
 def test_a_rejected_batch_is_split_until_the_refused_sku_is_alone_and_the_others_go_through(harness, locks):
     codes = harness.plain(5)

@@ -111,6 +111,7 @@ def test_a_claim_never_moves_back_to_an_older_answer_but_takes_a_same_day_change
     assert rows(shop)[approved]["cargo_tracking_number"] == "999000111222"
 
 
+@pytest.mark.one_case_per_server
 @pytest.mark.parametrize("reading", ["requested", "updated"])
 def test_an_open_claim_is_read_again_until_final_whatever_the_period_filters(start_sandbox, shop, reading,
                                                                               monkeypatch):
