@@ -13,12 +13,13 @@ install: $(VENV)/.installed
 # 33 s for a fresh .venv here, which `make test` on a clean clone pays every time. Unlike pip it compiles no bytecode
 # unless asked: without it every process the suite starts (xdist workers, Airflow's, each task's) compiles Airflow
 # from source again where PYTHONDONTWRITEBYTECODE is set, as on this machine (15 s more here, saved several times).
+# The .venv has no pip of its own (seeding one costs 5 s): the system's pip puts uv there, `.venv/bin/uv pip` does the rest.
 UV := uv==0.13.10
 UV_INSTALL = $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet $(UV)
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet $(UV)
 	$(UV_INSTALL) -r requirements.txt -c constraints.txt
 	$(UV_INSTALL) --no-deps -e .
 	touch $@
