@@ -20,16 +20,9 @@ from tests.helpers.local_airflow import answers
 pytestmark = [pytest.mark.browser, pytest.mark.local_airflow, pytest.mark.xdist_group("airflow_processes")]
 
 
-def show_connections(page) -> None:
-    """The connections list; left as it is when the page shows it already (a load of Airflow's UI costs Chromium
-    2 to 4 CPU-s)."""
-    if page.url != f"{page.base}/connections":
-        page.goto(f"{page.base}/connections")
-
-
 def test_connection(page, conn_id: str) -> dict:
     """Click the connection's Test button in the list; the API's answer."""
-    show_connections(page)
+    page.goto(f"{page.base}/connections")
     row = page.get_by_role("row").filter(has_text=conn_id)
     with page.expect_response(lambda r: r.url.endswith("/api/v2/connections/test"), timeout=60_000) as answer:
         row.get_by_role("button", name="Test Connection").click()
@@ -40,7 +33,7 @@ test_connection.__test__ = False  # a helper, not a test
 
 
 def edit_connection(page, conn_id: str, field: str, value: str) -> None:
-    show_connections(page)
+    page.goto(f"{page.base}/connections")
     page.get_by_role("row").filter(has_text=conn_id).get_by_role("button", name="Edit Connection").click()
     dialog = page.get_by_role("dialog")
     dialog.locator(f"input[name={field}]").fill(value)
