@@ -7,9 +7,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.common import ROOT
 
 GROUPED = '''
 import os
@@ -85,3 +86,28 @@ def test_a_test_marked_one_case_per_server_runs_every_case_on_sqlite_and_the_fir
         "test_sampled[postgres-a]", "test_sampled[mariadb-a]"}
     assert len([name for name in collected if name.startswith("test_every_case")]) == 6
     assert "4 deselected" in result.stdout
+
+
+def test_a_database_the_server_cannot_make_fails_every_test_that_asks_for_one_and_none_waits(monkeypatch):
+    from sqlalchemy.exc import ProgrammingError
+
+    from tests.helpers import databases
+
+    url, _, drop = databases.SERVERS["postgres"]
+    monkeypatch.setitem(databases.SERVERS, "postgres", (url, 'CREATE DATABASE "{name}" NOT_AN_OPTION', drop))
+    servers = databases.ServerDatabases("postgres")
+    errors: list[BaseException] = []
+
+    def take_twice() -> None:
+        for _ in range(2):
+            try:
+                servers.take()
+            except ProgrammingError as exc:
+                errors.append(exc)
+
+    taker = threading.Thread(target=take_twice, daemon=True)
+    taker.start()
+    taker.join(timeout=30)
+    servers.close()
+    assert not taker.is_alive(), "the second test waited for a database that never comes"
+    assert len(errors) == 2 and "NOT_AN_OPTION" in str(errors[0])

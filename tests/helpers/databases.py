@@ -42,10 +42,11 @@ class ServerDatabases:
     def take(self) -> Conn:
         """A new empty database of this server, as the shop's connection."""
         name = self._ready.get()
+        if isinstance(name, BaseException):
+            self._ready.put(name)  # the thread has stopped: every later test fails the same way instead of waiting
+            raise name
         with self._wake:
             self._wake.notify()  # make the next one
-        if isinstance(name, BaseException):
-            raise name
         if self.kind == "postgres":
             return Conn("shop_db", "postgres", "127.0.0.1", "postgres", None, 5432, name)
         return Conn("shop_db", "mysql", "127.0.0.1", "root", None, 3306, name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-SERVERS = ("postgres", "mariadb")
+from tests.helpers.databases import SERVERS
 
 
 def first_case_per_server(items: list[pytest.Item], config: pytest.Config) -> None:
