@@ -12,7 +12,7 @@ install: $(VENV)/.installed
 # uv installs the pinned set (constraints.txt, the same packages pip would) in a third of pip's time: 9 s instead of
 # 33 s for a fresh .venv here, which `make test` on a clean clone pays every time. Unlike pip it compiles no bytecode
 # unless asked: without it every process the suite starts (xdist workers, Airflow's, each task's) compiles Airflow
-# from source again where PYTHONDONTWRITEBYTECODE is set, as on this machine (15 s more here, saved several times).
+# from source again where PYTHONDONTWRITEBYTECODE is set, as on this machine (13 s more here, saved several times).
 # The .venv has no pip of its own (seeding one costs 5 s): the system's pip puts uv there, `.venv/bin/uv pip` does the rest.
 UV := uv==0.13.10
 UV_INSTALL = $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
@@ -56,11 +56,12 @@ browser:
 redis:
 	scripts/install-redis.sh
 
-# The whole suite on TEST_WORKERS pytest-xdist workers: 4 on this 2-core machine, as most tests wait more than they
-# compute (database fsyncs on PostgreSQL and MariaDB, the sandbox's HTTP, and the tests that start Airflow's own
-# processes: `make airflow` for the browser and its stop checks, the scheduler e2e). Measured on the suite: 2 workers
-# 343 s, 3 about 320 s, 4 286 s, 6 304 s. They share one worker (xdist_group "airflow_processes": two Airflows at once cost more CPU than they save) and
-# start first; every other test goes to whichever worker is free. The cluster e2e runs with `make test-cluster`.
+# The whole suite on TEST_WORKERS pytest-xdist workers: 4 on this 2-core machine, as many tests wait on something
+# (database fsyncs on PostgreSQL and MariaDB, the sandbox's HTTP, Airflow's own processes). Measured on the suite:
+# 2 workers 343 s, 3 about 320 s, 4 286 s, 6 304 s. The tests that start Airflow's processes (`make airflow` for the
+# browser and its stop checks, the scheduler e2e) share one worker (xdist_group "airflow_processes": two Airflows at
+# once cost more CPU than they save), the dag.test() runs another (tests/conftest.py); they start first, every other
+# test goes to whichever worker is free. The cluster e2e runs with `make test-cluster`.
 TEST_WORKERS ?= 4
 PYTEST_XDIST = -n $(TEST_WORKERS) --dist loadgroup
 # The tests' own modules and the project's are compiled once, not by every process (Python ignores an empty value).
@@ -80,7 +81,7 @@ soak: install
 	$(BIN)/pytest -m soak
 
 # `make cluster` for real, left out of `make test` (the suite's five minutes): CeleryExecutor with two workers on ten
-# stores, a worker SIGKILLed mid-task and its task retried on the other (tests/e2e/test_cluster.py, about 90 s).
+# stores, a worker SIGKILLed mid-task and its task retried on the other (tests/e2e/test_cluster.py, about 95 s).
 test-cluster: install services redis
 	$(BIN)/pytest -m cluster
 
