@@ -97,6 +97,7 @@ def sync_returns(store_settings: dict, data_interval_start: datetime | None = No
     send the shop's decisions on them; skipped while ``returns_sync`` is off. Returns the counts of both."""
     from include.orders.reload import ReloadRange
     from include.returns.actions import send_return_actions
+    from include.returns.errors import BadClaimData
     from include.returns.run import load_returns
     from include.settings import StoreConfig, returns_enabled
     from include.tasks.store_run import store_run
@@ -111,7 +112,10 @@ def sync_returns(store_settings: dict, data_interval_start: datetime | None = No
     reload = ReloadRange.from_conf(get_current_context()["dag_run"].conf, datetime.now(UTC))  # load_orders checked it
     start, end = (reload.start, reload.end) if reload else (data_interval_start, data_interval_end)
     with store_run(store) as run:
-        claims = load_returns(run.engine, run.soap, run.store, start, end)
+        try:
+            claims = load_returns(run.engine, run.soap, run.store, start, end)
+        except BadClaimData as exc:  # a retry reads the same claim: fail at once, as load_orders does
+            raise AirflowFailException(str(exc)) from None
         decisions = send_return_actions(run.engine, run.soap, run.store)
     log.info("%s", decisions.idle_reason() or decisions.log_line())
     told = counted("return decisions", decisions.counts()) if not decisions.idle_reason() else "no decision waiting"

@@ -27,7 +27,7 @@ from include.tables import (
 from tests.conftest import TEST_KEY
 from tests.dags.conftest import load_dag, run_dag
 from tests.helpers.dags import latest_note
-from tests.helpers.returns import operations
+from tests.helpers.returns import ask, give_link, operations
 
 pytestmark = pytest.mark.dags
 UPDATE = "/rest/order/v1/update"
@@ -54,6 +54,17 @@ def yesterdays_packages_created(sandbox, today) -> list[str]:
     """Make the packages N11 modified yesterday Created; their line ids."""
     return sorted(str(line["orderLineId"]) for package in yesterdays_packages(sandbox, today, "Created")
                   for line in package["lines"])
+
+
+def tries(dag_id: str, task_id: str) -> int:
+    """How many tries a task of the DAG's latest run took."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return session.scalars(select(TaskInstance.try_number).where(
+            TaskInstance.dag_id == dag_id, TaskInstance.task_id == task_id).order_by(
+            TaskInstance.start_date.desc())).first()
 
 
 def returned(dag_id: str, task_id: str) -> dict:
@@ -138,10 +149,8 @@ def test_one_run_cancels_a_line_sends_an_invoice_link_loads_a_claim_and_sends_th
     with engine.begin() as conn:  # what the shop asks before the run
         conn.execute(insert(n11_order_actions).values(store="shop1", order_line_id=str(line["orderLineId"]),
                                                       action="cancel", quantity=1, cancel_reason=62))
-        conn.execute(insert(n11_order_invoices).values(store="shop1", order_number=invoiced["orderNumber"],
-                                                       invoice_url="https://fatura.example.com/a.pdf?x=1&y=2"))
-        conn.execute(insert(n11_return_actions).values(store="shop1", claim_id=claim["claimReturnId"],
-                                                       action="approve"))
+    give_link(engine, invoiced["orderNumber"], "https://fatura.example.com/a.pdf?x=1&y=2")
+    ask(engine, claim["claimReturnId"], "approve")
 
     states = run_dag("n11_shop1_orders", logical_date=today)
 
@@ -178,3 +187,17 @@ def test_with_returns_sync_off_the_returns_task_is_skipped_saying_why_and_the_or
     assert states["sync_returns"] == "skipped" and states["send_order_actions"] == "success"
     assert states["_run"] == "success" and operations(sandbox, "ClaimReturnList") == []
     assert "skipped: store 'shop1': returns skipped because returns_sync=false" in latest_note("n11_shop1_orders")
+
+
+def test_a_claim_n11_sends_unreadable_fails_the_returns_task_at_once_and_the_order_actions_still_run(
+        store_env, sandbox):
+    store_env(orders_schedule="0 0 * * *")
+    today = pendulum.now("Europe/Istanbul").start_of("day")
+    order = yesterdays_packages(sandbox, today, "Delivered")[0]["orderNumber"]
+    claim = file_claim(sandbox.state.account(TEST_KEY), order, today.subtract(days=1).date())
+    claim["quantity"] = "iki"  # a retry would read the same claim: no try of the task's retries can help
+
+    states = run_dag("n11_shop1_orders", logical_date=today)
+
+    assert states["sync_returns"] == "failed" and tries("n11_shop1_orders", "sync_returns") == 1  # no retry
+    assert states["load_orders"] == states["send_order_actions"] == "success"
