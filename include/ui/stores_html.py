@@ -15,7 +15,8 @@ from include.settings import StoreConfig
 from include.store_overview import ShopView
 from include.ui.last_runs import LastRun
 
-SENT = (("sent", "sent"), ("accepted", "accepted"), ("failed", "failed"))
+SENT = (("sent", "sent"), ("accepted", "accepted"), ("failed", "failed"), ("unknown", "outcome unknown"),
+        ("refused", "refused without sending"))
 # What a person reads of each counting task's return value: per part (None: the value itself, else one of its
 # keys), a label and the counts it names. A part whose counts are all zero is left out.
 COUNTS = {
