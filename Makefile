@@ -85,7 +85,7 @@ soak: install
 test-cluster: install services redis
 	$(BIN)/pytest -m cluster
 
-bench: install services
+bench: install services redis
 	$(BIN)/python -m bench
 
 clean:

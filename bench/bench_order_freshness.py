@@ -29,9 +29,10 @@ import pendulum
 import yaml
 from sqlalchemy import create_engine, select, text
 
+from devtools.processes import free_port
 from devtools.sandbox import Account, N11Sandbox, SandboxState, generate_account
 from include.tables import n11_orders
-from tests.e2e.test_scheduler import Cluster, cluster_env, free_port
+from tests.e2e.test_scheduler import Cluster, cluster_env
 
 ORDERS = 100
 CREATE_SECONDS = 120

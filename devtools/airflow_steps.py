@@ -1,4 +1,4 @@
-"""`airflow` CLI commands run one after another in one process, then the stores' pools (include.cli.pools): each
+"""`airflow` CLI commands run one after another in one process, the stores' pools (include.cli.pools) last: each
 command in a process of its own would pay Airflow's start again (about 4 s of CPU on this machine).
 
     python -m devtools.airflow_steps '[["db", "migrate"], ["variables", "import", "vars.json"]]'
@@ -13,13 +13,14 @@ import sys
 def main(steps: list[list[str]]) -> int:
     from airflow.cli import cli_parser
 
-    from include.cli import pools
+    from include.cli.pools import pools_file
 
     parser = cli_parser.get_parser()
-    for step in steps:
-        args = parser.parse_args(step)
-        args.func(args)
-    return pools.main()
+    with pools_file() as pools:
+        for step in [*steps, ["pools", "import", pools]]:
+            args = parser.parse_args(step)
+            args.func(args)
+    return 0
 
 
 if __name__ == "__main__":

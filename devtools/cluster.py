@@ -26,6 +26,7 @@ Ctrl-C or SIGTERM stops every process, drops both databases and frees every port
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -64,6 +65,7 @@ START_TIMEOUT = 180
 _REFERENCE = re.compile(r"\$\{(\w+)(?::-([^}]*)|:\?[^}]*)?\}")
 
 
+@functools.cache
 def compose_file() -> dict:
     return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
 
@@ -137,7 +139,7 @@ class Cluster:
         return self
 
     def credentials(self, slug: str) -> tuple[str, str]:
-        """The sandbox account of a store: the demo account's key for ``demo``, ``demo-appkey-2`` ... for the rest."""
+        """The sandbox account of a store: the demo account's key for ``demo``, ``demo-appkey-<slug>`` for the rest."""
         return (DEMO_API_KEY, DEMO_API_SECRET) if slug == demo_slug(1) else (f"{DEMO_API_KEY}-{slug}", DEMO_API_SECRET)
 
     @property
@@ -196,14 +198,6 @@ class Cluster:
                 member.kill()
         psutil.wait_procs(tree, timeout=10)
         process.wait()
-
-    def airflow(self, *args: str) -> str:
-        """An `airflow` CLI command against the cluster; its output."""
-        result = subprocess.run([sys.executable, "-m", "airflow", *args], env=self.env, capture_output=True,
-                                text=True, timeout=120, check=False)
-        if result.returncode:
-            raise RuntimeError(f"airflow {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
 
     def stop(self) -> None:
         try:

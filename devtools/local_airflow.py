@@ -104,12 +104,12 @@ def demo_slug(number: int) -> str:
 
 def set_up(env: dict[str, str], log: Path, *steps: tuple[str, ...]) -> None:
     """`airflow db migrate`, the given CLI steps, then the stores' pools (include.cli.pools), in one process."""
+    steps = (("db", "migrate"), *steps)
     with open(log, "a", encoding="utf-8") as out:
-        done = subprocess.run([sys.executable, "-m", "devtools.airflow_steps", json.dumps([["db", "migrate"], *steps])],
+        done = subprocess.run([sys.executable, "-m", "devtools.airflow_steps", json.dumps(steps)],
                               env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, check=False)
     if done.returncode:
-        raise SystemExit(f"setting up Airflow (db migrate, {', '.join(' '.join(s[:2]) for s in steps)}, pools) "
-                         f"failed: see {log}")
+        raise SystemExit(f"setting up Airflow ({', '.join(' '.join(s[:2]) for s in steps)}, pools) failed: see {log}")
 
 
 def prepare(env: dict[str, str], sandbox: N11Sandbox) -> None:

@@ -14,6 +14,8 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from include.registry import Registry, load_registry
@@ -28,16 +30,20 @@ def pools_of(registry: Registry) -> dict[str, dict]:
     }
 
 
+@contextmanager
+def pools_file() -> Iterator[str]:
+    """The registry's pools in a temporary file for ``airflow pools import``."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "pools.json"
+        path.write_text(json.dumps(pools_of(load_registry())), encoding="utf-8")
+        yield str(path)
+
+
 def main() -> int:
-    pools = pools_of(load_registry())
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
-        json.dump(pools, file)
-    try:
-        result = subprocess.run([sys.executable, "-m", "airflow", "pools", "import", file.name], check=False)
-    finally:
-        Path(file.name).unlink()
+    with pools_file() as path:
+        result = subprocess.run([sys.executable, "-m", "airflow", "pools", "import", path], check=False)
     if result.returncode == 0:
-        print(f"pools ready: {', '.join(sorted(pools))}")
+        print(f"pools ready: {', '.join(sorted(pools_of(load_registry())))}")
     return result.returncode
 
 
