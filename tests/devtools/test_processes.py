@@ -11,8 +11,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 
 import psutil
+import pytest
 
 from tests.helpers.common import ROOT
 
@@ -48,26 +50,36 @@ def marked(mark: str) -> list[psutil.Process]:
     return found
 
 
-def start(mode: str, tmp_path) -> tuple[subprocess.Popen, str]:
-    """The program, once its orphan ignores SIGTERM."""
-    mark, ready = f"n11-test-{uuid.uuid4().hex}", tmp_path / "ready"
-    program = subprocess.Popen([sys.executable, "-c", PROGRAM.format(child=ORPHANING_CHILD), mark, str(ready), mode],
-                               cwd=ROOT, start_new_session=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    deadline = time.monotonic() + 30
-    while not ready.exists():
-        assert time.monotonic() < deadline, "the process tree did not start"
-        time.sleep(0.05)
-    return program, mark
+@pytest.fixture
+def start(tmp_path) -> Iterator[Callable[[str], tuple[subprocess.Popen, str]]]:
+    """Starts the program and returns it once its orphan ignores SIGTERM; whatever a failed test leaves of it is
+    killed after the test."""
+    mark = f"n11-test-{uuid.uuid4().hex}"
+
+    def started(mode: str) -> tuple[subprocess.Popen, str]:
+        ready = tmp_path / "ready"
+        command = [sys.executable, "-c", PROGRAM.format(child=ORPHANING_CHILD), mark, str(ready), mode]
+        program = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
+                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            assert time.monotonic() < deadline, "the process tree did not start"
+            time.sleep(0.05)
+        return program, mark
+
+    yield started
+    for process in marked(mark):
+        process.kill()
 
 
-def test_a_sigterm_to_the_programs_group_stops_it_and_every_process_it_started(tmp_path):
-    program, mark = start("foreground", tmp_path)
+def test_a_sigterm_to_the_programs_group_stops_it_and_every_process_it_started(start):
+    program, mark = start("foreground")
     os.killpg(program.pid, signal.SIGTERM)
     program.wait(timeout=30)
     assert marked(mark) == []
 
 
-def test_a_stop_reaches_an_orphan_ignoring_sigterm_in_a_started_group_without_a_subreaper(tmp_path):
-    program, mark = start("direct", tmp_path)
+def test_a_stop_reaches_an_orphan_ignoring_sigterm_in_a_started_group_without_a_subreaper(start):
+    program, mark = start("direct")
     assert program.wait(timeout=30) == 0
     assert marked(mark) == []
