@@ -18,6 +18,8 @@ from airflow.sdk import PokeReturnValue
 from airflow.sdk.bases.decorator import task_decorator_factory
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
+DEFERRAL_GRACE = 60  # s a late timer is given beyond the sensor's own timeout
+
 
 class DeferringSensorOperator(DecoratedSensorOperator):
     """Pokes the callable; until it is done, defers to a timer for the next poke instead of sleeping or rescheduling.
@@ -38,7 +40,11 @@ class DeferringSensorOperator(DecoratedSensorOperator):
         waited = (datetime.now(UTC) - context["ti"].start_date).total_seconds()
         if waited > self.timeout:
             raise AirflowSensorTimeout(f"still not done after {waited:.0f} s (timeout {self.timeout:.0f} s)")
-        self.defer(trigger=TimeDeltaTrigger(timedelta(seconds=self.next_wait(waited))), method_name="poke_again")
+        wait = self.next_wait(waited)
+        # A timer the triggerer never fires (no triggerer running) fails the task once the sensor's time is up, so
+        # its failure callbacks run (the products run lock is released) instead of it staying deferred for good.
+        self.defer(trigger=TimeDeltaTrigger(timedelta(seconds=wait)), method_name="poke_again",
+                   timeout=timedelta(seconds=max(self.timeout - waited, wait) + DEFERRAL_GRACE))
 
     def poke_again(self, context, event: Any = None) -> Any:
         """Where the task resumes when the timer fires (``event`` is the timer's moment, unused)."""
