@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pendulum
-from sqlalchemy import Engine, create_engine, func, insert, select
+from sqlalchemy import Engine, RowMapping, create_engine, func, insert, select
 
 from devtools.sandbox import (
     DEMO_API_KEY,
@@ -242,15 +242,20 @@ def report_after_sale(engine: Engine, asked: AfterSale) -> None:
         decision = conn.execute(select(n11_return_actions).where(n11_return_actions.c.store == SLUG)).mappings().one()
         invoice = conn.execute(select(n11_order_invoices).where(n11_order_invoices.c.store == SLUG)).mappings().one()
     print("\n  after the sale:")
-    print(f"    cancel of 1 item of line {asked.cancelled_line} (order {asked.order_number}): {cancel['result']} "
-          f"({cancel['reason'] or 'N11 took it'}); the order's items now: "
-          + ", ".join(f"{quantity} {status}" for status, quantity in parts))
+    print(f"    cancel of 1 item of line {asked.cancelled_line} (order {asked.order_number}): {answer(cancel)}; the "
+          "order's items now: " + ", ".join(f"{quantity} {status}" for status, quantity in parts))
     print(f"    return claims in n11_returns: {claims}")
-    if claim is not None:
-        print(f"    claim {asked.claim_id} (order {claim['order_number']}, line {claim['order_line_id'] or '?'} "
-              f"{claim['stock_code'] or ''}): {claim['reason_type']}; the shop's approval: {decision['result']} "
-              f"({decision['reason'] or 'N11 took it'})")
-    print(f"    invoice link of order {asked.invoiced_order}: {invoice['result']} ({invoice['invoice_url']})")
+    loaded = (f"order {claim['order_number']}, line {claim['order_line_id'] or '?'} {claim['stock_code'] or ''}): "
+              f"{claim['reason_type']}" if claim is not None else "): not loaded")
+    print(f"    claim {asked.claim_id} ({loaded}; the shop's approval: {answer(decision)}")
+    print(f"    invoice link of order {asked.invoiced_order}: {answer(invoice)}, {invoice['invoice_url']}")
+
+
+def answer(row: RowMapping) -> str:
+    """A row the shop asked N11 for, as the shop database holds it after the run: N11's answer, or not sent."""
+    if row["result"] is None:
+        return "not sent (see the orders run's log)"
+    return f"{row['result']} ({row['reason'] or ('N11 took it' if row['result'] == 'accepted' else 'no reason')})"
 
 
 def report_products(engine: Engine, store: StoreConfig, since: datetime) -> None:
