@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from sqlalchemy import URL, Column, Connection, Engine, Table, create_engine, inspect, text
+from sqlalchemy import URL, Column, Connection, Engine, Inspector, Table, create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateColumn
 
@@ -82,10 +82,11 @@ def create_tables(engine: Engine, attempts: int = 5) -> None:
     table, the next attempt finds the winner's work and does only what is still missing."""
     for attempt in range(1, attempts + 1):
         try:
-            found = set(inspect(engine).get_table_names())
+            inspector = inspect(engine)
+            found = set(inspector.get_table_names())
             metadata.create_all(engine, tables=[t for t in metadata.sorted_tables if t.name not in found],
                                 checkfirst=False)
-            upgrade_tables(engine, [t for t in metadata.sorted_tables if t.name in found])
+            upgrade_tables(engine, inspector, [t for t in metadata.sorted_tables if t.name in found])
             return
         except DBAPIError:
             if attempt == attempts:
@@ -93,13 +94,12 @@ def create_tables(engine: Engine, attempts: int = 5) -> None:
             time.sleep(random.uniform(0.05, 0.3))
 
 
-def upgrade_tables(engine: Engine, tables: list[Table] | None = None) -> list[str]:
-    """Bring tables an earlier version created (all of this version's, or those given) up to this version's
-    definitions; returns the statements run. Their columns are read in one go (one query on PostgreSQL)."""
-    tables = metadata.sorted_tables if tables is None else tables
+def upgrade_tables(engine: Engine, inspector: Inspector, tables: list[Table]) -> None:
+    """Bring tables an earlier version created up to this version's definitions. Their columns are read in one go
+    (one query on PostgreSQL)."""
     if not tables:
-        return []
-    columns = inspect(engine).get_multi_columns(filter_names=[table.name for table in tables])
+        return
+    columns = inspector.get_multi_columns(filter_names=[table.name for table in tables])
     preparer = engine.dialect.identifier_preparer
     statements = []
     for table in tables:
@@ -114,7 +114,6 @@ def upgrade_tables(engine: Engine, tables: list[Table] | None = None) -> list[st
         for statement in statements:
             log.info("shop database upgrade: %s", statement)
             conn.execute(text(statement))
-    return statements
 
 
 def _needs_binary_collation(engine: Engine, column: Column, found: dict) -> bool:
