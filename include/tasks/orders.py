@@ -11,10 +11,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException
 
 from include.tasks.assets import store_asset
 from include.tasks.outcome import counted, tell
+from include.tasks.store import skip_switched_off
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +105,7 @@ def sync_returns(store_settings: dict, data_interval_start: datetime | None = No
 
     store = StoreConfig.from_dict(store_settings)
     if not returns_enabled(store):
-        message = (f"store {store.slug!r}: returns skipped because returns_sync=false; switch it with the Variable "
-                   f"{store.variable_name!r} (Admin > Variables) or in the store registry")
-        log.warning("%s", message)
-        tell(f"skipped: {message}")
-        raise AirflowSkipException(message)
+        skip_switched_off(store, "returns", "returns_sync=false")
     reload = ReloadRange.from_conf(get_current_context()["dag_run"].conf, datetime.now(UTC))  # load_orders checked it
     start, end = (reload.start, reload.end) if reload else (data_interval_start, data_interval_end)
     with store_run(store) as run:

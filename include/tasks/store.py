@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import NoReturn
 
 from airflow.sdk import Variable, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
@@ -74,8 +75,14 @@ def _skip_unless_dry_run(store: StoreConfig, integration: str) -> None:
         log.info("%s", message)
         tell(message)
         return
-    reason = "the store is passive (active=false)" if not store.active else f"{_SWITCH[integration]}=false"
-    message = (f"store {store.slug!r}: {integration} skipped because {reason}; switch it with the Variable "
+    skip_switched_off(store, integration,
+                      "the store is passive (active=false)" if not store.active else f"{_SWITCH[integration]}=false")
+
+
+def skip_switched_off(store: StoreConfig, what: str, reason: str) -> NoReturn:
+    """Skip the task (or, from the gate, the run) of a store switched off, saying why in the log and the run's note
+    and where to switch it: skipped means switched off, nothing else."""
+    message = (f"store {store.slug!r}: {what} skipped because {reason}; switch it with the Variable "
                f"{store.variable_name!r} (Admin > Variables) or in the store registry")
     log.warning("%s", message)  # Airflow itself logs only "Skipping task."
     tell(f"skipped: {message}")
