@@ -146,9 +146,12 @@ def ask_after_sale(sandbox: N11Sandbox, engine: Engine, interval_end: datetime) 
     with account.lock:
         day = [p for p in account.packages if start <= p["lastModifiedDate"] < end and not p.get("_parent")
                and p["_sender"] == "SELLER"]
-        picking = next(p for p in day if canonical_status(p["shipmentPackageStatus"]) in ("Created", "Picking")
-                       and sum(line["quantity"] for line in p["lines"]) > 1)
+        picking = next((p for p in day if canonical_status(p["shipmentPackageStatus"]) in ("Created", "Picking")
+                        and sum(line["quantity"] for line in p["lines"]) > 1), None)
         shipped = [p for p in day if canonical_status(p["shipmentPackageStatus"]) in ("Shipped", "Delivered")]
+    if picking is None or not shipped:
+        raise SystemExit("make demo: the sandbox's orders of the day have no open package of several items or no "
+                         "shipped one to show the after-sale with (its generator changed?)")
     # N11 shows the first order Picking (the shop approved it), the second delivered, and its buyer asks to return
     # an item of it the same day.
     account.set_package_status(picking["orderNumber"], "Picking", picking["lastModifiedDate"])

@@ -80,8 +80,8 @@ def file_claim(account: Any, order_number: str, requested: date, seed: int = 0) 
     play the buyer with it."""
     with account.lock:
         package = next(p for p in account.package(order_number) if not p.get("_parent") and p["lines"])
-        claim = _claim(random.Random(seed), package, package["lines"][0], str(49_000_000 + len(account.claims)),
-                       requested)
+        claim_id = str(max(map(int, account.claims), default=49_000_000) + 1)  # after every id the account has
+        claim = _claim(random.Random(seed), package, package["lines"][0], claim_id, requested)
         account.claims[claim["claimReturnId"]] = claim
         return claim
 

@@ -83,10 +83,12 @@ def send_order_actions(store_settings: dict) -> dict:
         approvals = approve_orders(run.engine, run.client, run.store)
         cancels = cancel_lines(run.engine, run.client, run.store)
         invoices = send_invoice_links(run.engine, run.soap, run.store)
-    parts = {"approvals": approvals, "cancels": cancels, "invoice links": invoices}
-    for summary in parts.values():
-        log.info("%s", summary.idle_reason() or summary.log_line())
-    busy = [counted(label, summary.counts()) for label, summary in parts.items() if not summary.idle_reason()]
+    busy = []
+    for label, summary in {"approvals": approvals, "cancels": cancels, "invoice links": invoices}.items():
+        idle = summary.idle_reason()
+        log.info("%s", idle or summary.log_line())
+        if not idle:
+            busy.append(counted(label, summary.counts()))
     tell("; ".join(busy) or "order actions: nothing to approve, cancel or link (see the task's log)")
     return {"approvals": approvals.counts(), "cancels": cancels.counts(), "invoices": invoices.counts()}
 

@@ -10,12 +10,12 @@ from typing import TypeVar
 from sqlalchemy import Engine, insert, select
 
 from devtools.sandbox import Account, N11Sandbox
-from include.clock import ISTANBUL
+from include.clock import ISTANBUL, to_ms
 from include.orders.invoices import InvoiceLinksSummary, send_invoice_links
 from include.returns.actions import ReturnActionsSummary, send_return_actions
 from include.returns.run import ReturnsSummary, load_returns
 from include.settings import StoreConfig
-from include.tables import n11_order_invoices, n11_return_actions, n11_returns
+from include.tables import metadata, n11_order_invoices, n11_return_actions, n11_returns
 from n11.soap import INVOICE_SERVICE, RETURN_SERVICE, N11SoapClient
 from n11.transport import ClientSettings
 from tests.helpers.common import TEST_KEY, TEST_SECRET
@@ -111,8 +111,6 @@ def after_sale_waiting(sandbox: N11Sandbox, shop: Engine, modified: datetime) ->
     Returns the claim."""
     from devtools.sandbox.claims import file_claim
     from devtools.sandbox.rules import DEAD, canonical_status
-    from include.clock import to_ms
-    from include.tables import metadata
 
     account = sandbox.state.account(TEST_KEY)
     with account.lock:
