@@ -96,10 +96,12 @@ def burst(name: str, dag_ids: list[str], settings: dict[str, str], workers: int)
             failed = sum(api.run(dag_id)["state"] != "success" for dag_id in ends)
         finally:
             cluster.stop()
-    minutes = max((end - due).total_seconds() for end in ends.values()) / 60 if ends else float("nan")
+    if not ends:
+        raise RuntimeError(f"{name}: no run finished within {BURST_LIMIT} s")
+    minutes = max((end - due).total_seconds() for end in ends.values()) / 60
     fresh = sum((end - due).total_seconds() <= FRESH_SECONDS for end in ends.values())
     return {"name": name, "runs": len(ends), "failed": failed, "minutes": minutes, "tries_per_minute": tries / minutes,
-            "cpu_per_run": cpu / max(len(ends), 1), "fresh": fresh,
+            "cpu_per_run": cpu / len(ends), "fresh": fresh,
             "largest_fresh": int(len(ends) / minutes * FRESH_SECONDS / 60)}
 
 
