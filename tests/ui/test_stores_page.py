@@ -2,8 +2,8 @@
 navigation, behind Airflow's login, one row per store with its switches, API check, last runs with their counts,
 refused SKUs linking to their run, open order actions and last alert; never a secret.
 
-The demo store's runs are made through Airflow's REST API (a products run marked finished with its counts as
-the collect_results XCom, as the task returns them) and its shop rows by the project's own writers: the page
+The demo store's runs are made through Airflow's REST API (a products run and an orders run marked finished with
+their counts as the collect_results and send_order_actions XComs, as the tasks return them) and its shop rows by the project's own writers: the page
 is checked on known values, without waiting for a scheduler."""
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.local_airflow, pytest.mark.xdist_
 PRODUCTS = "n11_demo_products"
 RUN_ID = "manual__stores_page_check"
 COUNTS = {"succeeded": 296, "failed": 3, "rejected": 1, "no_result": 0}
+ORDERS = "n11_demo_orders"
+NOTHING = {"refused": 0, "sent": 0, "accepted": 0, "failed": 0, "unknown": 0}
+ORDER_ACTIONS = {"approvals": {**NOTHING, "refused": 1}, "cancels": NOTHING,
+                 "invoices": {**NOTHING, "sent": 1, "unknown": 1}}
 
 
 def api(base: str, token: str | None, method: str, path: str, body: dict | None = None) -> dict:
@@ -61,6 +65,10 @@ def seeded(make_airflow, airflow_ui) -> str:
         {"key": "return_value", "value": COUNTS})
     api(base, token, "PATCH", f"/api/v2/dags/{PRODUCTS}/dagRuns/{RUN_ID}",
         {"state": "success", "note": "- store 'demo' products: succeeded 296, failed 3, rejected 1"})
+    api(base, token, "POST", f"/api/v2/dags/{ORDERS}/dagRuns", {"dag_run_id": RUN_ID, "logical_date": None})
+    api(base, token, "POST", f"/api/v2/dags/{ORDERS}/dagRuns/{RUN_ID}/taskInstances/send_order_actions/xcomEntries",
+        {"key": "return_value", "value": ORDER_ACTIONS})
+    api(base, token, "PATCH", f"/api/v2/dags/{ORDERS}/dagRuns/{RUN_ID}", {"state": "success"})
     [demo] = [store for store in load_registry(make_airflow.home / "stores.yaml").stores if store.slug == "demo"]
     engine = create_engine(f"sqlite:///{shop_path}")
     create_tables(engine)  # as the store's first run does
@@ -119,7 +127,14 @@ def test_the_last_products_run_shows_its_state_counts_and_refused_skus(stores_pa
     assert products.startswith("success")
     assert "SKUs: succeeded 296, failed 3, rejected 1, no result 0" in products
     assert "refused SKUs: 2" in products and "Fiyat 0.01 TL altında olamaz" in products
-    assert cell(stores_page, "Last orders run") == "no run yet"
+
+
+def test_the_last_orders_run_shows_a_send_refused_before_it_went_and_one_whose_outcome_is_unknown(stores_page):
+    orders = cell(stores_page, "Last orders run")
+    assert orders.startswith("success")
+    assert "approvals: sent 0, accepted 0, failed 0, outcome unknown 0, refused without sending 1" in orders
+    assert "invoice links: sent 1, accepted 0, failed 0, outcome unknown 1, refused without sending 0" in orders
+    assert "cancels" not in orders
 
 
 def test_the_open_order_action_and_the_last_alert_show_in_istanbul_time(stores_page):
