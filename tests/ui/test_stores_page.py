@@ -3,8 +3,8 @@ navigation, behind Airflow's login, one row per store with its switches, API che
 refused SKUs linking to their run, open order actions and last alert; never a secret.
 
 The demo store's runs are made through Airflow's REST API (a products run and an orders run marked finished with
-their counts as the collect_results and send_order_actions XComs, as the tasks return them) and its shop rows by the project's own writers: the page
-is checked on known values, without waiting for a scheduler."""
+their counts as the collect_results and send_order_actions XComs, as the tasks return them) and its shop rows by
+the project's own writers: the page is checked on known values, without waiting for a scheduler."""
 
 from __future__ import annotations
 
